@@ -1,0 +1,1 @@
+"""End-to-end screening (composition -> gate -> structures -> relax -> BVSE -> ranking)."""
