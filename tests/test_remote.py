@@ -1,0 +1,217 @@
+"""jobflow-remote path: embedded Mongo-API store, project templates, submission and a real Runner.
+
+The end-to-end test submits real flows to a project whose queue and job store are
+:class:`~nasicon_workflows.remote.LiteMongoStore` directories under ``tmp_path``, runs them with
+jobflow-remote's own ``Runner`` and a local shell worker (each job runs in its own ``jf execution
+run`` process), and checks the outputs read back against Table S2 of Zuo et al. 2026.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+pytest.importorskip("jobflow_remote")
+pytest.importorskip("litemongo")
+
+from nasicon_workflows.composition import NasiconComposition  # noqa: E402
+from nasicon_workflows.datasets import load_synthesis_dataset  # noqa: E402
+from nasicon_workflows.errors import NasiconWorkflowsError  # noqa: E402
+from nasicon_workflows.remote import (  # noqa: E402
+    LiteMongoStore,
+    ProjectTemplateError,
+    RemoteError,
+    RemoteSetupError,
+    RemoteTimeoutError,
+    check_flow,
+    default_template_values,
+    flow_results,
+    initialise_queue,
+    render_project,
+    run_jobs,
+    submit_screen,
+    write_project,
+)
+
+MONGODB_VALUES = dict(
+    mongo_host="db.example.org", mongo_port=27017, mongo_database="nasicon",
+    hpc_host="login.example.org", hpc_user="me", hpc_work_dir="/scratch/me/nasicon",
+    hpc_venv="/home/me/venv", slurm_partition="standard", slurm_account="alloc42",
+)
+
+
+@pytest.fixture
+def jfr_env(tmp_path, monkeypatch):
+    """An isolated jobflow-remote settings folder under tmp_path (never the user's ~/.jfremote)."""
+    import jobflow_remote
+    from jobflow_remote.config.settings import JobflowRemoteSettings
+
+    projects = tmp_path / "projects"
+    monkeypatch.setenv("JFREMOTE_PROJECTS_FOLDER", str(projects))
+    monkeypatch.setenv("JFREMOTE_CONFIG_FILE", str(tmp_path / "no-config.yaml"))
+    monkeypatch.setenv("JFREMOTE_PROJECT", "nasicon_test")
+    # SETTINGS is read once at import; the job processes read the environment set above.
+    monkeypatch.setattr(jobflow_remote, "SETTINGS", JobflowRemoteSettings())
+    return tmp_path
+
+
+# ------------------------------------------------------------------------------ LiteMongoStore
+
+
+def test_litemongo_store_is_a_mongostore_shared_between_connections(tmp_path):
+    from maggma.stores import MongoStore
+    from monty.json import MontyDecoder
+
+    writer = LiteMongoStore(tmp_path / "db", database="d", collection_name="c", key="task_id")
+    assert isinstance(writer, MongoStore)  # what jobflow-remote 1.0 demands of a queue store
+    writer.connect()
+    writer.update([{"task_id": i, "x": {"y": i * i}} for i in range(5)])
+
+    # A second store object (as another process would build from the project file) sees the data.
+    clone = MontyDecoder().process_decoded(writer.as_dict())
+    assert clone == writer and hash(clone) == hash(writer)
+    clone.connect()
+    assert clone.count() == 5
+    assert clone.query_one({"x.y": 9})["task_id"] == 3  # dotted keys work (MontyStore's failure)
+    assert sorted(clone.distinct("task_id", {"x.y": {"$gt": 3}})) == [2, 3, 4]
+    clone.update({"task_id": 3, "x": {"y": -1}})  # replace by key, not insert
+    writer.connect(force_reset=True)
+    assert writer.count() == 5 and writer.query_one({"task_id": 3})["x"]["y"] == -1
+    assert writer.name.startswith("litemongo://") and writer.name.endswith("/d/c")
+    writer.close()
+    writer.close()  # closing twice (as jobflow-remote's runner cleanup does) is harmless
+    assert LiteMongoStore(tmp_path / "db", "d", "other") != writer
+
+
+# ------------------------------------------------------------------------------ templates
+
+
+def test_embedded_template_is_a_valid_project_with_local_shell_worker(tmp_path):
+    from jobflow_remote.config.base import Project
+
+    config = render_project("embedded", **default_template_values("demo", tmp_path / "p"))
+    project = Project.model_validate(config)
+    assert project.workers["local"].scheduler_type == "shell"
+    assert project.workers["local"].work_dir.is_absolute()
+    store = project.get_queue_store()
+    assert isinstance(store, LiteMongoStore) and store.path == str(tmp_path / "p" / "db")
+    assert isinstance(project.get_jobstore().docs_store, LiteMongoStore)
+
+
+def test_mongodb_template_gives_slurm_and_local_workers_on_mongodb(tmp_path):
+    from jobflow_remote.config.base import Project
+    from maggma.stores import GridFSStore, MongoStore
+
+    values = {**default_template_values("prod", tmp_path / "p"), **MONGODB_VALUES}
+    project = Project.model_validate(render_project("mongodb", **values))
+    assert set(project.workers) == {"hpc", "local"}
+    queue = project.get_queue_store()
+    assert type(queue) is MongoStore and (queue.host, queue.port) == ("db.example.org", 27017)
+    jobstore = project.get_jobstore()
+    assert isinstance(jobstore.additional_stores["data"], GridFSStore)
+    # The SLURM header qtoolkit writes for a job carries the template's resources.
+    hpc = project.workers["hpc"]
+    script = hpc.get_scheduler_io().get_submission_script(["echo run"], hpc.resources)
+    for line in ("#SBATCH --partition=standard", "#SBATCH --account=alloc42",
+                 "#SBATCH --ntasks-per-node=32", "#SBATCH --time=04:00:00"):
+        assert line in script
+    assert "source /home/me/venv/bin/activate" in hpc.pre_run
+    assert project.exec_config["vasp"].modules == ["vasp/6.4.3"]
+
+
+def test_template_errors_name_the_problem(tmp_path):
+    needs = r"needs values for \['hpc_host'.*'slurm_partition'\]"
+    with pytest.raises(ProjectTemplateError, match=needs):
+        render_project("mongodb", **default_template_values("x", tmp_path))
+    with pytest.raises(ProjectTemplateError, match="not found.*'embedded'"):
+        render_project("nonexistent-template")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: ${name}\nqueue: [unclosed\n")
+    with pytest.raises(ProjectTemplateError, match="not valid YAML"):
+        render_project(bad, name="x")
+    relative = tmp_path / "relative.yaml"
+    relative.write_text(
+        "name: x\nworkers:\n  w:\n    type: local\n    scheduler_type: shell\n"
+        "    work_dir: not/absolute\nqueue:\n  store:\n    type: MongoStore\n"
+        "    database: d\n    collection_name: jobs\n"
+    )
+    invalid = r"relative.yaml is not a valid.*work_dir.*absolute"
+    with pytest.raises(ProjectTemplateError, match=invalid):
+        render_project(relative)
+    assert issubclass(ProjectTemplateError, NasiconWorkflowsError)
+
+
+def test_write_project_refuses_to_overwrite_and_initialises_once(jfr_env):
+    path = write_project("nasicon_test", base_dir=jfr_env / "proj")
+    assert path == jfr_env / "projects" / "nasicon_test.yaml" and path.is_file()
+    assert initialise_queue("nasicon_test") is False  # already initialised by write_project
+    with pytest.raises(ProjectTemplateError, match="exists; pass overwrite=True"):
+        write_project("nasicon_test", base_dir=jfr_env / "proj")
+    write_project("nasicon_test", base_dir=jfr_env / "proj", overwrite=True)
+
+
+def test_submission_errors_are_typed(jfr_env):
+    flow = check_flow(["Na3Zr2Si2PO12"])
+    with pytest.raises(RemoteSetupError, match="project nowhere is not available.*write_project"):
+        submit_screen(flow, project="nowhere")
+    write_project("nasicon_test", base_dir=jfr_env / "proj")
+    with pytest.raises(RemoteSetupError, match=r"worker 'gpu' is not defined.*\['local'\]"):
+        submit_screen(flow, worker="gpu")
+    with pytest.raises(RemoteSetupError, match="exec_config 'vasp' is not defined"):
+        submit_screen(flow, exec_config="vasp")
+    with pytest.raises(TypeError, match="expected a jobflow Maker, Flow or Job, got str"):
+        submit_screen("Na3Zr2Si2PO12")
+    with pytest.raises(RemoteError, match="no job of flow not-a-uuid"):
+        flow_results("not-a-uuid")
+
+
+# ------------------------------------------------------------------------------ the real runner
+
+
+@pytest.mark.slow
+def test_runner_runs_submitted_flows_and_outputs_are_read_back(jfr_env):
+    """Submit, interrupt the runner, restart it, read back: Table S2 values and a typed failure."""
+    write_project("nasicon_test", base_dir=jfr_env / "proj")
+    table = load_synthesis_dataset().set_index("composition")
+    formulas = list(table.index[[0, 10, 30]])
+    good = check_flow(formulas)
+
+    class _Maker:  # the duck type submit_screen accepts: a Maker whose make takes compositions
+        def make(self, compositions, convention="paper"):
+            self.flow = check_flow(compositions, convention)
+            return self.flow
+
+    maker = _Maker()
+    bad_ids = submit_screen(maker, ["Na3Zr2Si2PO12", "Na3Qq2Si2PO12"], convention="paper")
+    good_ids = submit_screen(good, worker="local", resources={})
+    assert len(good_ids) == len(bad_ids) == 2
+
+    # A runner stopped while jobs are in flight loses nothing: a second runner finishes them.
+    with pytest.raises(RemoteTimeoutError, match="still running after 0 s"):
+        run_jobs(max_seconds=0.01)
+    run_jobs(max_seconds=240)
+
+    results = {r.name: r for r in flow_results(good.uuid)}
+    assert {r.state for r in results.values()} == {"COMPLETED"}
+    rows = results["descriptors"].output
+    assert [r["composition"] for r in rows] == [
+        NasiconComposition.from_formula(f).formula for f in formulas
+    ]
+    for formula, row in zip(formulas, rows):
+        for column in ("ionic_radius_pm", "electronegativity", "valence"):
+            assert row[column] == pytest.approx(table.loc[formula, column], abs=0.006)
+    summary = results["summary"].output
+    assert summary["n_compositions"] == 3
+    assert summary["mean_ionic_radius_pm"] == pytest.approx(
+        table.loc[formulas, "ionic_radius_pm"].mean(), abs=0.006
+    )
+    assert math.isfinite(summary["mean_entropy_R"])
+
+    # The invalid formula fails on the worker with the library's own message; its child waits.
+    states = {r.name: r for r in flow_results(maker.flow.uuid)}
+    assert states["descriptors"].state == "FAILED"
+    error = states["descriptors"].error
+    assert "Unknown element 'Qq'" in error and "UnknownElementError" in error
+    assert states["summary"].state == "WAITING" and states["summary"].output is None
+
