@@ -1,0 +1,113 @@
+"""Atomic file writes and the per-step result cache that makes a local screen resumable.
+
+jobflow's ``run_locally`` re-runs every job of a flow it is given. The screen therefore keys each
+expensive step (ordered configurations, one relaxation, one BVSE landscape, one finished
+candidate) by composition + the settings that change its result, and stores the result as JSON
+written to a temporary file and moved into place with :func:`os.replace`. A process killed at any
+instant leaves either the old file or the new one, never half a file, so a resumed run trusts
+every file it finds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from monty.json import MontyDecoder, MontyEncoder
+
+__all__ = ["ResultCache", "atomic_write_text", "settings_key"]
+
+logger = logging.getLogger(__name__)
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` so that readers see the old or the new file, never a part.
+
+    Parameters
+    ----------
+    path
+        Destination file; its folder is created if needed.
+    text
+        Content (UTF-8).
+
+    Returns
+    -------
+    Path
+        The destination.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def settings_key(*parts: Any) -> str:
+    """A short stable hash of JSON-serialisable parts (composition, settings...)."""
+    text = json.dumps(parts, sort_keys=True, cls=MontyEncoder, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class ResultCache:
+    """A folder of JSON results keyed by ``kind`` and a settings hash.
+
+    Parameters
+    ----------
+    root
+        Folder of the cache (created on first write).
+    """
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def path(self, kind: str, key: str) -> Path:
+        """File holding the result ``kind``/``key``."""
+        return self.root / kind / f"{key}.json"
+
+    def get(self, kind: str, key: str) -> Any | None:
+        """The cached result (monty-decoded), or None when absent or unreadable."""
+        path = self.path(kind, key)
+        if not path.exists():
+            return None
+        try:
+            return json.loads(path.read_text(encoding="utf-8"), cls=MontyDecoder)
+        except (OSError, ValueError) as exc:
+            # Atomic writes make this unexpected; recompute rather than trust a damaged file.
+            logger.warning("Ignoring unreadable cache file %s (%s); recomputing.", path, exc)
+            return None
+
+    def put(self, kind: str, key: str, value: Any) -> Path:
+        """Store ``value`` (monty-encoded JSON) atomically."""
+        return atomic_write_text(self.path(kind, key), json.dumps(value, cls=MontyEncoder))
+
+    @classmethod
+    def from_dir(cls, root: str | Path | None) -> ResultCache | None:
+        """A cache over ``root``, or None when caching is off."""
+        return None if root is None else cls(root)
+
+
+def as_mapping(obj: Any) -> Mapping:
+    """A document as a mapping (pydantic model, MSONable or dict)."""
+    if obj is None:
+        return {}
+    if isinstance(obj, Mapping):
+        return obj
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump()
+    if hasattr(obj, "as_dict"):
+        return obj.as_dict()
+    return vars(obj)

@@ -1,0 +1,228 @@
+"""Files of a finished screen: ranking.csv, results.json, report.md, CIFs and plots.
+
+Every file is written atomically (temporary file + :func:`os.replace`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nasicon_workflows.screen.cache import atomic_write_text
+from nasicon_workflows.screen.documents import ScreeningResult
+from nasicon_workflows.screen.ranking import CRITERIA
+
+__all__ = ["RANKING_COLUMNS", "render_report", "safe_name", "write_outputs"]
+
+logger = logging.getLogger(__name__)
+
+#: Leading columns of ranking.csv (all other columns follow).
+RANKING_COLUMNS = (
+    "rank", "composition", "score", "probability", "entropy_R", "entropy_class",
+    "barrier_3D_mean_eV", "barrier_3D_std_eV", "barrier_used_eV",
+    "ordering_energy_range_eV_per_m", "lowest_energy_per_atom_eV",
+)
+
+
+def safe_name(formula: str) -> str:
+    """A file-name-safe version of a formula."""
+    return re.sub(r"[^A-Za-z0-9.]+", "_", formula)
+
+
+def ranking_frame(result: ScreeningResult) -> pd.DataFrame:
+    """The ranking as a DataFrame with :data:`RANKING_COLUMNS` first."""
+    frame = pd.DataFrame(result.ranking)
+    if frame.empty:
+        return pd.DataFrame(columns=list(RANKING_COLUMNS))
+    first = [c for c in RANKING_COLUMNS if c in frame.columns]
+    return frame[first + [c for c in frame.columns if c not in first]]
+
+
+def _fmt(value: Any, spec: str = ".3f") -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    return format(value, spec) if isinstance(value, (int, float)) else str(value)
+
+
+def _classifier_lines(info: Mapping[str, Any]) -> list[str]:
+    if not info:
+        return ["- (the classifier reported no evaluation numbers)"]
+    lines = []
+    for key, value in info.items():
+        if isinstance(value, float):
+            value = f"{value:.3f}"
+        elif isinstance(value, (dict, list)):
+            value = json.dumps(value, default=str)
+        lines.append(f"- {key}: {value}")
+    return lines
+
+
+def render_report(result: ScreeningResult, failed_jobs: Mapping[str, str] | None = None) -> str:
+    """The human-readable report (Markdown)."""
+    settings = result.settings
+    scored = result.scored
+    selected = [r for r in scored if r.selected]
+    lines = [
+        "# NASICON screen report",
+        "",
+        "## What was screened",
+        "",
+    ]
+    enum = result.enumeration
+    if enum.get("mode") == "enumerated":
+        lines.append(
+            f"Compositions enumerated with rules {json.dumps(enum.get('rules', {}), default=str)}; "
+            + ", ".join(f"{k} = {v}" for k, v in enum.items() if k not in ("mode", "rules"))
+            + f". The {len(scored)} best-scored compositions are listed in results.json."
+        )
+    else:
+        lines.append(f"{len(scored)} given composition(s).")
+    lines += [
+        "",
+        f"Gate: probability >= {settings.get('threshold')}, inside the applicability domain, top "
+        f"{settings.get('top')} by probability: {len(selected)} selected, "
+        f"{len(scored) - len(selected)} not.",
+        "",
+        "| composition | probability | entropy_R | class | decision |",
+        "|---|---|---|---|---|",
+    ]
+    for rec in sorted(scored, key=lambda r: -(r.probability or 0))[:30]:
+        lines.append(
+            f"| {rec.composition} | {_fmt(rec.probability)} | {_fmt(rec.entropy_R)} | "
+            f"{rec.entropy_class or '–'} | {rec.reason} |"
+        )
+    if len(scored) > 30:
+        lines.append(f"\n({len(scored) - 30} more in results.json)")
+    lines += [
+        "",
+        "## What was computed",
+        "",
+        f"Per candidate: {settings.get('orderings')} ordered configuration(s) "
+        f"({settings.get('ordering_method')}, seed {settings.get('seed')}, at most "
+        f"{settings.get('max_atoms')} atoms), relaxation with '{settings.get('relax')}' "
+        f"(fmax {settings.get('fmax')} eV/Å, at most {settings.get('relax_steps')} steps), BVSE "
+        f"Na percolation barriers at {settings.get('bvse_resolution')} Å; barriers are given as "
+        "mean ± standard deviation over the configurations.",
+        "",
+        "| composition | status | configurations | E_1D (eV) | E_2D (eV) | E_3D (eV) | "
+        "ordering range (eV/M) | from earlier run | error |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for cand in result.candidates:
+        cells = []
+        for dim in ("1D", "2D", "3D"):
+            mean, std = cand.barrier_mean_eV.get(dim), cand.barrier_std_eV.get(dim)
+            cells.append("–" if mean is None else f"{mean:.3f} ± {std:.3f}")
+        lines.append(
+            f"| {cand.composition} | {cand.status} | {len(cand.configurations)} | "
+            + " | ".join(cells)
+            + f" | {_fmt(cand.ordering_energy_range_eV_per_m)} | {'yes' if cand.from_cache else 'no'}"
+            f" | {cand.error or ''} |"
+        )
+    lines += ["", "## Ranking", ""]
+    frame = ranking_frame(result)
+    if frame.empty:
+        lines.append("No candidate finished; nothing was ranked.")
+    else:
+        lines += [
+            "| rank | composition | score | " + " | ".join(f"s_{c}" for c in CRITERIA)
+            + " | barrier used (eV) |",
+            "|---" * (4 + len(CRITERIA)) + "|",
+        ]
+        for _, row in frame.iterrows():
+            lines.append(
+                f"| {row['rank']} | {row['composition']} | {_fmt(row['score'])} | "
+                + " | ".join(_fmt(row.get(f"score_{c}")) for c in CRITERIA)
+                + f" | {_fmt(row.get('barrier_used_eV'))} |"
+            )
+    lines += [""] + [f"- {note}" for note in result.ranking_notes]
+    lines += [
+        "",
+        "Scores are in [0, 1] (1 = best): probability as is; entropy_R / 1.5 R capped at 1; "
+        "barrier and ordering-energy range as exp(-(x - x_best)/kT). The job uuid behind every "
+        "number is in ranking.csv (classifier_job, relax_jobs, bvse_jobs, summary_job) and can be "
+        "read back with `load_job_store(OUT).get_output(uuid)`.",
+        "",
+        "## The classifier",
+        "",
+        *_classifier_lines(result.classifier),
+        "",
+        "## Caveats",
+        "",
+        "- The synthesizability classifier is trained on 58 published compositions (Zuo et al., "
+        "Energy Environ. Sci. 2026, 19, 860); its probabilities are only as good as that small "
+        "dataset and its applicability domain.",
+        "- Ordered configurations approximate a disordered solid solution with a handful of "
+        "supercells; the barrier spread over them is a lower bound on the configurational "
+        "uncertainty.",
+        "- BVSE barriers are a static bond-valence estimate, not migration barriers from DFT-NEB "
+        "or molecular dynamics; compare them between candidates rather than with experiment.",
+        f"- Relaxations with '{settings.get('relax')}' "
+        + ("were not run; energies are missing." if settings.get("relax") == "none" else
+           "are force-field (or DFT) minima of ordered cells, not free energies."),
+    ]
+    if failed_jobs:
+        lines += ["", "## Failed jobs", ""] + [f"- {k}: {v}" for k, v in failed_jobs.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _write_cifs(result: ScreeningResult, folder: Path) -> list[Path]:
+    from pymatgen.io.cif import CifWriter
+
+    from nasicon_workflows.screen.flow import as_structure
+
+    written = []
+    for cand in result.candidates:
+        for config in cand.configurations:
+            if config.structure is None:
+                continue
+            path = folder / f"{safe_name(cand.composition)}_{config.index}.cif"
+            text = str(CifWriter(as_structure(config.structure)))
+            written.append(atomic_write_text(path, text))
+    return written
+
+
+def write_outputs(
+    result: ScreeningResult,
+    out_dir: str | Path,
+    failed_jobs: Mapping[str, str] | None = None,
+) -> dict[str, Path]:
+    """Write every output file of a screen.
+
+    Parameters
+    ----------
+    result
+        The aggregate job's output.
+    out_dir
+        Output folder.
+    failed_jobs
+        Name -> error of jobs that failed (listed in the report).
+
+    Returns
+    -------
+    dict
+        Name -> path of each file written.
+    """
+    out = Path(out_dir)
+    paths: dict[str, Path] = {}
+    buffer = io.StringIO()
+    ranking_frame(result).to_csv(buffer, index=False)
+    paths["ranking.csv"] = atomic_write_text(out / "ranking.csv", buffer.getvalue())
+    payload = {**result.model_dump(mode="json"), "failed_jobs": dict(failed_jobs or {})}
+    paths["results.json"] = atomic_write_text(
+        out / "results.json", json.dumps(payload, indent=1, default=str)
+    )
+    paths["report.md"] = atomic_write_text(out / "report.md", render_report(result, failed_jobs))
+    for i, path in enumerate(_write_cifs(result, out / "structures")):
+        paths[f"cif{i}"] = path
+    from nasicon_workflows.screen import plots
+
+    paths.update(plots.write_plots(result, out / "plots"))
+    return paths

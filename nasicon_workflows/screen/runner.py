@@ -1,0 +1,248 @@
+"""Run the screen locally with a persistent on-disk job store, resumably.
+
+Layout of the output folder::
+
+    OUT/settings.json        settings of the screen (checked on --resume)
+    OUT/jobstore/            jobflow JobStore: docs.json + data.json (atomically rewritten JSON)
+    OUT/cache/               per-step results (configurations, relaxations, BVSE, candidates)
+    OUT/ranking.csv, results.json, report.md, plots/, structures/, cubes/   (see report.py)
+
+The job store keeps every job output of every run, so the job uuids quoted in the ranking can be
+looked up (``load_job_store(OUT).get_output(uuid)``) also for candidates finished in an earlier run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from jobflow import JobStore, run_locally
+from maggma.stores import JSONStore
+
+from nasicon_workflows.screen.cache import atomic_write_text
+from nasicon_workflows.screen.documents import CandidateResult, ScreeningResult
+from nasicon_workflows.screen.errors import OutputFolderError, ResumeMismatchError, ScreenRunError
+from nasicon_workflows.screen.flow import ScreeningFlowMaker
+
+__all__ = [
+    "AtomicJSONStore",
+    "ScreenRun",
+    "check_output_folder",
+    "load_job_store",
+    "run_screen",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class AtomicJSONStore(JSONStore):
+    """A file-writable maggma ``JSONStore`` whose file is replaced atomically on every write.
+
+    maggma's ``JSONStore`` rewrites its file in place, so a process killed mid-write leaves a
+    truncated file, which ``connect`` then skips (with a logged error) and the next write
+    overwrites: every earlier job output would be lost. Writing a temporary file and
+    :func:`os.replace`-ing it keeps the store whole whatever the moment of the kill.
+    """
+
+    def update_json_file(self) -> None:
+        """Write every document to a temporary file, then move it over the store file."""
+        data = list(self.query())
+        for doc in data:
+            doc.pop("_id", None)
+        text = orjson.dumps(
+            data, option=self.serialization_option, default=self.serialization_default
+        ).decode("utf-8")
+        atomic_write_text(self.paths[0], text)
+
+
+def load_job_store(out_dir: str | Path) -> JobStore:
+    """The persistent jobflow ``JobStore`` of an output folder (created if absent).
+
+    It has the ``data`` additional store that atomate2 force-field jobs write trajectories to.
+    """
+    root = Path(out_dir) / "jobstore"
+    root.mkdir(parents=True, exist_ok=True)
+    docs = AtomicJSONStore(str(root / "docs.json"), read_only=False)
+    data = AtomicJSONStore(str(root / "data.json"), read_only=False)
+    return JobStore(docs, additional_stores={"data": data})
+
+
+def check_output_folder(out_dir: str | Path, settings: dict[str, Any], resume: bool) -> Path:
+    """Make sure ``out_dir`` can hold this screen; raise before any computation otherwise.
+
+    Raises
+    ------
+    OutputFolderError
+        The folder cannot be created or written, or holds a screen and ``resume`` is False.
+    ResumeMismatchError
+        ``resume`` on a folder screened with other settings.
+    """
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{uuid.uuid4().hex}"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputFolderError(
+            f"Cannot write to the output folder {str(out)!r} ({exc.strerror or exc}): choose a "
+            "writable --out."
+        ) from None
+    saved = out / "settings.json"
+    if saved.exists():
+        if not resume:
+            raise OutputFolderError(
+                f"{str(out)!r} already holds a screen: pass --resume to continue it, or choose "
+                "another --out."
+            )
+        previous = json.loads(saved.read_text())
+        changed = {
+            k: (previous.get(k), v) for k, v in _comparable(settings).items()
+            if previous.get(k) != v
+        }
+        if changed:
+            listed = "; ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
+            raise ResumeMismatchError(
+                f"--resume on {str(out)!r} with changed settings ({listed}): rerun with the "
+                "original settings or use a new --out."
+            )
+    atomic_write_text(saved, json.dumps(_comparable(settings), indent=2, sort_keys=True))
+    return out
+
+
+def _comparable(settings: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(settings, sort_keys=True, default=str))
+
+
+class _FailureCollector(logging.Handler):
+    """Collects the jobs that ``run_locally`` reports as failed, with their last error line."""
+
+    _pattern = re.compile(r"^(?P<name>.+?) failed with exception:\n(?P<trace>.*)$", re.S)
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.failures: dict[str, str] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = self._pattern.match(record.getMessage())
+        if match:
+            self.failures[match["name"]] = _error_line(match["trace"])
+
+
+def _error_line(trace: str) -> str:
+    """The exception line of a traceback plus its continuation, at most 400 characters."""
+    lines = [ln.rstrip() for ln in trace.strip().splitlines() if ln.strip()]
+    starts = [i for i, ln in enumerate(lines) if _EXCEPTION_LINE.match(ln)]
+    if not starts:
+        return lines[-1][:400] if lines else "unknown error"
+    text = " ".join(ln.strip() for ln in lines[starts[-1]:] if "errors.pydantic.dev" not in ln)
+    return text[:400]
+
+
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Failure)\b")
+
+
+@dataclass
+class ScreenRun:
+    """The outcome of a local screen.
+
+    Attributes
+    ----------
+    result
+        The aggregate job's output (with failed candidates' errors filled in).
+    out_dir
+        The output folder.
+    failed_jobs
+        Name -> last error line of every job that failed in this run.
+    """
+
+    result: ScreeningResult
+    out_dir: Path
+    failed_jobs: dict[str, str] = field(default_factory=dict)
+
+
+def _attach_errors(result: ScreeningResult, failures: dict[str, str]) -> ScreeningResult:
+    candidates: list[CandidateResult] = []
+    for cand in result.candidates:
+        if cand.status == "failed":
+            errs = [f"{name}: {err}" for name, err in failures.items()
+                    if f"[{cand.composition}" in name]
+            if errs:
+                cand = cand.model_copy(update={"error": "; ".join(errs)})
+        candidates.append(cand)
+    return result.model_copy(update={"candidates": candidates})
+
+
+def run_screen(
+    maker: ScreeningFlowMaker,
+    out_dir: str | Path,
+    compositions: Sequence[str] | None = None,
+    resume: bool = False,
+    write: bool = True,
+) -> ScreenRun:
+    """Run the screen locally in ``out_dir`` and write its outputs.
+
+    Parameters
+    ----------
+    maker
+        Screen settings; its ``cache_dir`` is set to ``out_dir/cache``.
+    out_dir
+        Output folder (created).
+    compositions
+        Formulas to screen; None enumerates.
+    resume
+        Continue a screen in ``out_dir``: finished steps are reused from its cache.
+    write
+        Write ranking.csv, results.json, report.md, plots, CIFs and cube files.
+
+    Returns
+    -------
+    ScreenRun
+        The result and the failed jobs.
+
+    Raises
+    ------
+    OutputFolderError, ResumeMismatchError
+        Before any computation.
+    ScreenRunError
+        The flow stopped before the aggregate job (e.g. the classifier failed).
+    """
+    out = check_output_folder(out_dir, {**maker.settings(), "compositions": compositions}, resume)
+    maker.cache_dir = str(out / "cache")
+    flow = maker.make(compositions)
+    store = load_job_store(out)
+    collector = _FailureCollector()
+    local_logger = logging.getLogger("jobflow.managers.local")
+    previous_level = local_logger.level
+    local_logger.setLevel(logging.INFO)
+    local_logger.addHandler(collector)
+    try:
+        responses = run_locally(flow, store=store, log=False, root_dir=out / "jobs",
+                                create_folders=False)
+    finally:
+        local_logger.removeHandler(collector)
+        local_logger.setLevel(previous_level)
+    result = next(
+        (r.output for by_index in responses.values() for r in by_index.values()
+         if isinstance(r.output, ScreeningResult)),
+        None,
+    )
+    if result is None:
+        errors = "; ".join(f"{k}: {v}" for k, v in collector.failures.items()) or "unknown"
+        raise ScreenRunError(
+            f"The screen stopped before ranking ({errors}); finished steps are kept in "
+            f"{str(out)!r}: fix the cause and rerun with --resume."
+        )
+    result = _attach_errors(result, collector.failures)
+    if write:
+        from nasicon_workflows.screen.report import write_outputs
+
+        write_outputs(result, out, failed_jobs=collector.failures)
+    return ScreenRun(result=result, out_dir=out, failed_jobs=collector.failures)

@@ -1,0 +1,230 @@
+"""The screening flow's mechanics with stand-in stages: gate decisions, failure tolerance,
+provenance, resume from the cache, the persistent job store and the output files.
+
+The stand-ins replace only the expensive stages (classifier, structures, relaxation, BVSE) through
+``nasicon_workflows.screen.stages``; the flow, the jobflow machinery, the store and the report are
+the real ones. The real stages run in tests/test_screen_e2e.py.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from jobflow import Maker, job
+from pymatgen.core import Lattice, Structure
+
+from nasicon_workflows.descriptors import compute_descriptors
+from nasicon_workflows.errors import InvalidCompositionError
+from nasicon_workflows.screen import stages
+from nasicon_workflows.screen.documents import GateRecord
+from nasicon_workflows.screen.errors import (
+    EmptyCandidateSetError,
+    OutputFolderError,
+    ResumeMismatchError,
+    ThresholdRangeError,
+)
+from nasicon_workflows.screen.flow import ScreeningFlowMaker, barriers_of, select_candidates
+from nasicon_workflows.screen.runner import (
+    AtomicJSONStore,
+    check_output_folder,
+    load_job_store,
+    run_screen,
+)
+
+FORMULAS = [
+    "Na3.4Zr1.8Mg0.2Si2PO12",          # entropy 0.325 R
+    "Na3.5Zr1.0Ti0.5Lu0.5Si2PO12",     # 1.040 R; its relaxation fails below
+    "Na3.2Zr1.6Hf0.2Sc0.2Si2PO12",     # 0.639 R
+]
+
+
+@dataclass
+class StandInRelaxMaker(Maker):
+    """Scales the cell by 2 %; energy -0.1 eV per Å^3. Fails for cells holding Lu."""
+
+    name: str = "stand-in relax"
+
+    @job
+    def make(self, structure):
+        if "Lu" in {el.symbol for el in structure.composition.elements}:
+            raise ValueError("stand-in relaxation diverged")
+        relaxed = structure.copy()
+        relaxed.scale_lattice(structure.volume * 1.02)
+        return {"structure": relaxed, "output": {"energy": -0.1 * relaxed.volume}}
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Install stand-in stages; returns a counter of calls per stage."""
+    counter = {"score": 0, "build": 0, "relax": 0, "bvse": 0}
+
+    def score(formulas):
+        counter["score"] += 1
+        out = []
+        for f in formulas:
+            d = compute_descriptors(f)
+            # probability = entropy: a monotone stand-in whose gate decisions are easy to predict
+            out.append(dict(composition=d.composition, probability=min(1.0, d.entropy_R), label=1,
+                            in_domain="Hf" not in f or "Sc" in f, domain_reason=None,
+                            entropy_R=d.entropy_R, entropy_class=d.entropy_class,
+                            ionic_radius_pm=d.ionic_radius_pm,
+                            electronegativity=d.electronegativity))
+        return out
+
+    def build(formula, k, method, max_atoms, seed):
+        counter["build"] += 1
+        species = ["Na", "Lu" if "Lu" in formula else "Zr", "O"]
+        rng = np.random.default_rng(seed)
+        return [{"structure": Structure(Lattice.cubic(5.0 + 0.1 * i + 0.01 * len(formula)),
+                                        species, rng.random((3, 3))),
+                 "ordering_score": -float(k - i), "realised_formula": formula,
+                 "composition_error": 0.0} for i in range(k)]
+
+    def relax_maker(engine, fmax, steps):
+        counter["relax"] += 1
+        return StandInRelaxMaker()
+
+    def bvse(structure, resolution):
+        counter["bvse"] += 1
+        return {"E_1D": 0.2, "E_2D": None, "E_3D": 0.3 + structure.volume / 1000.0}
+
+    monkeypatch.setattr(stages, "score_compositions", score)
+    monkeypatch.setattr(stages, "build_configurations", build)
+    monkeypatch.setattr(stages, "relax_maker", relax_maker)
+    monkeypatch.setattr(stages, "bvse_landscape", bvse)
+    monkeypatch.setattr(stages, "classifier_summary", lambda: {"model": "stand-in"})
+    return counter
+
+
+def _records(**overrides):
+    base = [
+        GateRecord(composition="A", probability=0.9, in_domain=True),
+        GateRecord(composition="B", probability=0.4, in_domain=True),
+        GateRecord(composition="C", probability=0.95, in_domain=False, domain_reason="Pt unseen"),
+        GateRecord(composition="D", probability=0.7, in_domain=True),
+        GateRecord(composition="E", probability=0.8, in_domain=True),
+        GateRecord(composition="F", probability=None),
+    ]
+    return base
+
+
+def test_gate_reasons_and_top_n():
+    out = {r.composition: r for r in select_candidates(_records(), threshold=0.5, top=2)}
+    assert [c for c, r in out.items() if r.selected] == ["A", "E"]
+    assert "rank 1 of 3 passing" in out["A"].reason
+    assert "below threshold 0.5" in out["B"].reason and "0.400" in out["B"].reason
+    assert "applicability domain: Pt unseen" in out["C"].reason
+    assert "ranked 3 of 3, beyond top 2" in out["D"].reason
+    assert "no probability" in out["F"].reason
+
+
+def test_gate_threshold_is_inclusive():
+    out = select_candidates([GateRecord(composition="A", probability=0.5, in_domain=True)], 0.5, 1)
+    assert out[0].selected
+
+
+@pytest.mark.parametrize(
+    ("result", "expected"),
+    [
+        ({"E_1D": 0.1, "E_2D": 0.2, "E_3D": 0.3}, {"1D": 0.1, "2D": 0.2, "3D": 0.3}),
+        ({"barriers_eV": {"1D": 0.1, "3D": float("inf")}}, {"1D": 0.1, "2D": None, "3D": None}),
+    ],
+)
+def test_barriers_of(result, expected):
+    assert barriers_of(result) == expected
+
+
+def test_maker_validation():
+    with pytest.raises(ThresholdRangeError, match=r"1.5 is outside \[0, 1\]"):
+        ScreeningFlowMaker(threshold=1.5)
+    with pytest.raises(EmptyCandidateSetError, match="composition list is empty"):
+        ScreeningFlowMaker().make([])
+    with pytest.raises(InvalidCompositionError, match="sum to 2.1"):
+        ScreeningFlowMaker().make(["Na3Zr2.1Si2PO12"])
+
+
+def test_screen_tolerates_failed_candidate_and_resumes(calls, tmp_path):
+    maker = ScreeningFlowMaker(top=3, threshold=0.3, orderings=2)
+    run = run_screen(maker, tmp_path, FORMULAS)
+    result = run.result
+    by_comp = {c.composition: c for c in result.candidates}
+    # Hf/Sc is in domain (stand-in rule), Mg is 0.325 >= 0.3: all three selected
+    assert len(by_comp) == 3
+    failed = by_comp["Na3.5ZrTi0.5Lu0.5Si2PO12"]
+    assert failed.status == "failed"
+    assert "stand-in relaxation diverged" in failed.error
+    finished = [c for c in result.candidates if c.status == "finished"]
+    assert len(finished) == 2 and len(result.ranking) == 2
+    assert any("not ranked (failed): Na3.5ZrTi0.5Lu0.5Si2PO12" in n for n in result.ranking_notes)
+    # barrier mean/std over the two orderings, recomputed from the stand-in formula
+    cand = by_comp["Na3.4Zr1.8Mg0.2Si2PO12"]
+    barriers = [0.3 + c.volume_A3 / 1000.0 for c in cand.configurations]
+    assert cand.barrier_mean_eV["3D"] == pytest.approx(np.mean(barriers))
+    assert cand.barrier_std_eV["3D"] == pytest.approx(np.std(barriers))
+    assert cand.barrier_mean_eV["2D"] is None  # no 2D path in one ordering -> no statistic
+    # ordering energy range per M cation: the stand-in energy is -0.1 eV/Å^3
+    energies = [-0.1 * c.volume_A3 / c.n_m_cations for c in cand.configurations]
+    assert cand.ordering_energy_range_eV_per_m == pytest.approx(max(energies) - min(energies))
+    # every ranked number links to a job stored in the persistent store
+    store = load_job_store(tmp_path)
+    store.connect()
+    row = result.ranking[0]
+    for uuid in [row["classifier_job"], row["summary_job"], *row["relax_jobs"].split(";")]:
+        assert store.query_one({"uuid": uuid}) is not None, uuid
+    # outputs
+    for name in ("ranking.csv", "results.json", "report.md", "plots/descriptor_map.png"):
+        assert (tmp_path / name).is_file(), name
+    assert len(list((tmp_path / "structures").glob("*.cif"))) == 4
+    payload = json.loads((tmp_path / "results.json").read_text())
+    assert {c["status"] for c in payload["candidates"]} == {"finished", "failed"}
+    assert "stand-in relaxation diverged" in (tmp_path / "report.md").read_text()
+    # second run: finished candidates come from the cache; only the failed one is retried
+    before = dict(calls)
+    with pytest.raises(OutputFolderError, match="pass --resume"):
+        run_screen(maker, tmp_path, FORMULAS)
+    again = run_screen(maker, tmp_path, FORMULAS, resume=True).result
+    cached = {c.composition: c.from_cache for c in again.candidates}
+    assert cached == {"Na3.4Zr1.8Mg0.2Si2PO12": True, "Na3.2Zr1.6Hf0.2Sc0.2Si2PO12": True,
+                      "Na3.5ZrTi0.5Lu0.5Si2PO12": False}
+    assert calls["bvse"] == before["bvse"]  # no BVSE recomputed
+    assert [r["composition"] for r in again.ranking] == [r["composition"] for r in result.ranking]
+    assert again.ranking[0]["relax_jobs"] == result.ranking[0]["relax_jobs"]
+
+
+def test_resume_refuses_changed_settings(tmp_path):
+    check_output_folder(tmp_path, {"top": 4}, resume=False)
+    with pytest.raises(ResumeMismatchError, match=r"top: 4 -> 5"):
+        check_output_folder(tmp_path, {"top": 5}, resume=True)
+
+
+def test_unwritable_output_folder(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(OutputFolderError, match="Cannot write to the output folder"):
+        check_output_folder(blocker / "out", {}, resume=False)
+
+
+def test_atomic_json_store_round_trip_and_no_partial_file(tmp_path, monkeypatch):
+    path = tmp_path / "docs.json"
+    store = AtomicJSONStore(str(path), read_only=False)
+    store.connect()
+    store.update([{"task_id": 1, "x": 1.5}, {"task_id": 2, "x": math.pi}], key="task_id")
+    reread = AtomicJSONStore(str(path), read_only=False)
+    reread.connect()
+    assert reread.query_one({"task_id": 2})["x"] == pytest.approx(math.pi)
+    # a write that dies half-way leaves the previous file intact
+    import nasicon_workflows.screen.cache as cache_module
+
+    def dying_fsync(fd):
+        raise OSError("killed")
+
+    monkeypatch.setattr(cache_module.os, "fsync", dying_fsync)
+    with pytest.raises(OSError, match="killed"):
+        reread.update([{"task_id": 3, "x": 0.0}], key="task_id")
+    monkeypatch.undo()
+    assert len(json.loads(path.read_text())) == 2
+    assert not list(tmp_path.glob(".docs.json.*"))
