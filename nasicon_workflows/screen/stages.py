@@ -141,7 +141,10 @@ def check_relax(engine: str) -> None:
     if engine == "none":
         return
     relax = _stage("relax", "issue 5, relaxation")
-    relax.check_relax_available(engine)
+    check = getattr(relax, "check_relax_available", None)
+    if check is None:  # not re-exported by the package in every version of the stage
+        check = _stage("relax.availability", "issue 5, relaxation").check_relax_available
+    check(engine)
 
 
 def bvse_landscape(structure, resolution: float) -> Any:

@@ -1,25 +1,20 @@
 """The screening flow's mechanics with stand-in stages: gate decisions, failure tolerance,
 provenance, resume from the cache, the persistent job store and the output files.
 
-The stand-ins replace only the expensive stages (classifier, structures, relaxation, BVSE) through
+The stand-ins (conftest.py) replace only the expensive stages (classifier, structures, relaxation, BVSE) through
 ``nasicon_workflows.screen.stages``; the flow, the jobflow machinery, the store and the report are
-the real ones. The real stages run in tests/test_screen_e2e.py.
+the real ones. The real stages run in tests/screen/test_screen_e2e.py.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from jobflow import Maker, job
-from pymatgen.core import Lattice, Structure
 
-from nasicon_workflows.descriptors import compute_descriptors
 from nasicon_workflows.errors import InvalidCompositionError
-from nasicon_workflows.screen import stages
 from nasicon_workflows.screen.documents import GateRecord
 from nasicon_workflows.screen.errors import (
     EmptyCandidateSetError,
@@ -37,70 +32,11 @@ from nasicon_workflows.screen.runner import (
 
 FORMULAS = [
     "Na3.4Zr1.8Mg0.2Si2PO12",          # entropy 0.325 R
-    "Na3.5Zr1.0Ti0.5Lu0.5Si2PO12",     # 1.040 R; its relaxation fails below
+    "Na3.5Zr1.0Ti0.5Lu0.5Si2PO12",     # 1.040 R; the stand-in relaxation fails for Lu
     "Na3.2Zr1.6Hf0.2Sc0.2Si2PO12",     # 0.639 R
 ]
 
-
-@dataclass
-class StandInRelaxMaker(Maker):
-    """Scales the cell by 2 %; energy -0.1 eV per Å^3. Fails for cells holding Lu."""
-
-    name: str = "stand-in relax"
-
-    @job
-    def make(self, structure):
-        if "Lu" in {el.symbol for el in structure.composition.elements}:
-            raise ValueError("stand-in relaxation diverged")
-        relaxed = structure.copy()
-        relaxed.scale_lattice(structure.volume * 1.02)
-        return {"structure": relaxed, "output": {"energy": -0.1 * relaxed.volume}}
-
-
-@pytest.fixture
-def calls(monkeypatch):
-    """Install stand-in stages; returns a counter of calls per stage."""
-    counter = {"score": 0, "build": 0, "relax": 0, "bvse": 0}
-
-    def score(formulas):
-        counter["score"] += 1
-        out = []
-        for f in formulas:
-            d = compute_descriptors(f)
-            # probability = entropy: a monotone stand-in whose gate decisions are easy to predict
-            out.append(dict(composition=d.composition, probability=min(1.0, d.entropy_R), label=1,
-                            in_domain="Hf" not in f or "Sc" in f, domain_reason=None,
-                            entropy_R=d.entropy_R, entropy_class=d.entropy_class,
-                            ionic_radius_pm=d.ionic_radius_pm,
-                            electronegativity=d.electronegativity))
-        return out
-
-    def build(formula, k, method, max_atoms, seed):
-        counter["build"] += 1
-        species = ["Na", "Lu" if "Lu" in formula else "Zr", "O"]
-        rng = np.random.default_rng(seed)
-        return [{"structure": Structure(Lattice.cubic(5.0 + 0.1 * i + 0.01 * len(formula)),
-                                        species, rng.random((3, 3))),
-                 "ordering_score": -float(k - i), "realised_formula": formula,
-                 "composition_error": 0.0} for i in range(k)]
-
-    def relax_maker(engine, fmax, steps):
-        counter["relax"] += 1
-        return StandInRelaxMaker()
-
-    def bvse(structure, resolution):
-        counter["bvse"] += 1
-        return {"E_1D": 0.2, "E_2D": None, "E_3D": 0.3 + structure.volume / 1000.0}
-
-    monkeypatch.setattr(stages, "score_compositions", score)
-    monkeypatch.setattr(stages, "build_configurations", build)
-    monkeypatch.setattr(stages, "relax_maker", relax_maker)
-    monkeypatch.setattr(stages, "bvse_landscape", bvse)
-    monkeypatch.setattr(stages, "classifier_summary", lambda: {"model": "stand-in"})
-    return counter
-
-
-def _records(**overrides):
+def _records():
     base = [
         GateRecord(composition="A", probability=0.9, in_domain=True),
         GateRecord(composition="B", probability=0.4, in_domain=True),
