@@ -1,0 +1,214 @@
+"""Classifier features: the four published descriptors and physically motivated extras.
+
+Every feature is computed from the M-site amounts by one vectorised code path
+(:func:`feature_arrays`, built on :func:`nasicon_workflows.descriptors.descriptor_arrays`), so a
+composition scored alone, a training row and one of a million enumerated candidates get exactly the
+same numbers.
+
+Extra features (``extended`` set), all site-fraction weighted over the M site (x_i = n_i / 2):
+
+``size_mismatch_delta``
+    delta = sqrt(sum_i x_i (1 - r_i / r_mean)^2), the size-mismatch parameter of high-entropy
+    alloys and oxides (Yeh et al., Adv. Eng. Mater. 2004, 6, 299; dimensionless).
+``electronegativity_spread``, ``valence_spread``
+    Site-fraction-weighted standard deviations sqrt(sum_i x_i (p_i - p_mean)^2).
+``na``
+    Na per formula unit after charge balance.
+``n_m_cations``
+    Number of distinct M-site cations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
+
+import numpy as np
+
+from nasicon_workflows.composition import DEFAULT_OXIDATION_STATES, NasiconComposition
+from nasicon_workflows.descriptors import (
+    ENTROPY_CLASS_BOUNDS,
+    PUBLISHED_FEATURES,
+    descriptor_arrays,
+    element_property_table,
+)
+from nasicon_workflows.classifier.errors import UnknownFeatureSetError
+
+__all__ = [
+    "EXTRA_FEATURES",
+    "FEATURE_SETS",
+    "entropy_classes",
+    "feature_arrays",
+    "features_frame",
+    "get_feature_set",
+    "to_compositions",
+    "training_data",
+]
+
+EXTRA_FEATURES = (
+    "size_mismatch_delta",
+    "electronegativity_spread",
+    "valence_spread",
+    "na",
+    "n_m_cations",
+)
+
+#: Named feature sets: ``published`` = the four descriptors of Table S2 (Zuo et al. 2026).
+FEATURE_SETS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"published": tuple(PUBLISHED_FEATURES), "extended": tuple(PUBLISHED_FEATURES) + EXTRA_FEATURES}
+)
+
+
+def get_feature_set(name: str) -> tuple[str, ...]:
+    """Feature names of a named feature set (``published`` or ``extended``)."""
+    try:
+        return FEATURE_SETS[name]
+    except KeyError:
+        raise UnknownFeatureSetError(
+            f"Unknown feature set {name!r}; choose one of {sorted(FEATURE_SETS)}."
+        ) from None
+
+
+def feature_arrays(
+    m_amounts: np.ndarray,
+    elements: Sequence[str],
+    convention: str = "paper",
+    oxidation_states: Mapping[str, int] | None = None,
+    si: np.ndarray | float = 2.0,
+) -> dict[str, np.ndarray]:
+    """Every classifier feature for many compositions at once.
+
+    Parameters
+    ----------
+    m_amounts
+        ``(n, k)`` M-site amounts per formula unit (rows sum to 2).
+    elements
+        Element of each column.
+    convention
+        Descriptor convention (``paper`` or ``shannon``).
+    oxidation_states
+        Overrides of the default M-site oxidation states.
+    si
+        Si per formula unit, scalar or per row.
+
+    Returns
+    -------
+    dict
+        The arrays of :func:`~nasicon_workflows.descriptors.descriptor_arrays` plus
+        :data:`EXTRA_FEATURES`, each of length ``n``.
+    """
+    amounts = np.atleast_2d(np.asarray(m_amounts, dtype=float))
+    out = descriptor_arrays(amounts, elements, convention, oxidation_states, si)
+    props = element_property_table(elements, convention, oxidation_states)
+    x = amounts / 2.0
+    r_mean = out["ionic_radius_pm"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = 1.0 - props["radius_pm"][None, :] / r_mean[:, None]
+    out["size_mismatch_delta"] = np.sqrt(np.einsum("ij,ij->i", x, rel * rel))
+    for name, key in (("electronegativity_spread", "electronegativity"), ("valence_spread", "valence")):
+        dev = props[key][None, :] - out[key][:, None]
+        # clip: rounding can leave -1e-17 under the root for single-cation rows
+        out[name] = np.sqrt(np.clip(np.einsum("ij,ij->i", x, dev * dev), 0.0, None))
+    out["n_m_cations"] = out["n_m_cations"].astype(float)
+    return out
+
+
+def entropy_classes(entropy_R: np.ndarray) -> np.ndarray:
+    """Vectorised ``low`` / ``medium`` / ``high`` classes of M-site entropies (units of R)."""
+    low, high = ENTROPY_CLASS_BOUNDS
+    return np.where(entropy_R < low, "low", np.where(entropy_R < high, "medium", "high"))
+
+
+def to_compositions(
+    compositions: Iterable[NasiconComposition | str],
+) -> list[NasiconComposition]:
+    """Parse formulas (validated; a bad one raises an ``InvalidCompositionError``)."""
+    if isinstance(compositions, (str, NasiconComposition)):
+        compositions = [compositions]
+    return [
+        c if isinstance(c, NasiconComposition) else NasiconComposition.from_formula(c)
+        for c in compositions
+    ]
+
+
+def features_frame(
+    compositions: Iterable[NasiconComposition | str],
+    convention: str = "paper",
+):
+    """Classifier features of compositions as a :class:`pandas.DataFrame` (one row each, in order).
+
+    Parameters
+    ----------
+    compositions
+        Compositions or formulas.
+    convention
+        Descriptor convention.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``composition`` (canonical formula), ``elements`` (M-site elements joined by "-"), every
+        feature of :data:`FEATURE_SETS` ``extended``, ``entropy_R`` and ``entropy_class``.
+    """
+    import pandas as pd
+
+    comps = to_compositions(compositions)
+    # Compositions with non-default oxidation states need their own property table: group them.
+    groups: dict[tuple, list[int]] = {}
+    for i, comp in enumerate(comps):
+        key = tuple(
+            sorted(
+                (el, int(ox))
+                for el, ox in comp.oxidation_states.items()
+                if DEFAULT_OXIDATION_STATES.get(el) != ox
+            )
+        )
+        groups.setdefault(key, []).append(i)
+    columns = list(FEATURE_SETS["extended"]) + ["entropy_R"]
+    values = {name: np.empty(len(comps)) for name in columns}
+    for key, idx in groups.items():
+        elements = sorted({el for i in idx for el in comps[i].m_site})
+        col = {el: j for j, el in enumerate(elements)}
+        amounts = np.zeros((len(idx), len(elements)))
+        si = np.empty(len(idx))
+        for row, i in enumerate(idx):
+            for el, n in comps[i].m_site.items():
+                amounts[row, col[el]] = n
+            si[row] = comps[i].si
+        arrays = feature_arrays(amounts, elements, convention, dict(key) or None, si)
+        for name in columns:
+            values[name][idx] = arrays[name]
+    frame = pd.DataFrame({"composition": [c.formula for c in comps]})
+    frame["elements"] = ["-".join(c.m_site) for c in comps]
+    for name in FEATURE_SETS["extended"]:
+        frame[name] = values[name]
+    frame["entropy_class"] = entropy_classes(values["entropy_R"])
+    return frame
+
+
+def training_data(dataset=None, convention: str = "paper"):
+    """Features and labels of a synthesis dataset.
+
+    The descriptors are recomputed from the formulas (convention ``paper`` reproduces Table S2 of
+    Zuo et al. 2026 for all 58 rows, except the misprinted entropy of row 24), so training and
+    scoring use the same code.
+
+    Parameters
+    ----------
+    dataset
+        DataFrame with ``composition`` and bool ``synthesizable``; default: the shipped 58 rows.
+    convention
+        Descriptor convention.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        As :func:`features_frame`.
+    y : numpy.ndarray
+        Integer labels, 1 = synthesizable.
+    """
+    from nasicon_workflows.datasets import load_synthesis_dataset
+
+    data = load_synthesis_dataset() if dataset is None else dataset
+    frame = features_frame(list(data["composition"]), convention)
+    return frame, np.asarray(data["synthesizable"], dtype=int)

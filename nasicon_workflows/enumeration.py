@@ -1,0 +1,344 @@
+"""Candidate enumeration and the vectorised million-composition synthesizability screen.
+
+Candidates are NASICON compositions Na_{na} M_2 Si_{si} P_{3-si} O_12 whose M site mixes 2-5 (by
+default) cations of a dopant pool in steps of 0.1 per formula unit, with Na fixed by charge
+neutrality. The default pool is the set of cations of the oxide precursors used by Zuo et al.,
+Energy Environ. Sci. 2026, 19, 860 (DOI 10.1039/d5ee06594a).
+
+The enumeration is streamed: element combinations are taken in blocks, every integer partition of
+the M site is tried against each block with one matrix product (the Na content is linear in the
+amounts), and rows that pass the rules are emitted as dense amount matrices of bounded size. Each
+(element set, amounts) pair is produced once, so the stream has no duplicates by construction.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nasicon_workflows.classifier.errors import EmptyEnumerationError, EnumerationRulesError
+from nasicon_workflows.composition import DEFAULT_OXIDATION_STATES, NA_RANGE, NasiconComposition
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_DOPANT_POOL",
+    "CandidateChunk",
+    "EnumerationRules",
+    "count_candidates",
+    "enumerate_candidates",
+    "screen_candidates",
+]
+
+#: Cations of the oxide precursors of Zuo et al. 2026 (Methods): the default M-site pool.
+DEFAULT_DOPANT_POOL = (
+    "Ca", "Zn", "Mg", "Ga", "Y", "Bi", "Al", "Sc", "In", "Nd", "Er", "Tm", "Lu", "Zr", "Sn", "Hf",
+    "Ge", "Ce", "Ir", "Ti", "Ta", "Mo", "W",
+)
+#: Shannon radius of Zr4+ in octahedral coordination (CN VI), pm: centre of the radius window.
+ZR_RADIUS_VI_PM = 72.0
+
+
+@dataclass(frozen=True)
+class EnumerationRules:
+    """Which compositions to enumerate.
+
+    Attributes
+    ----------
+    dopant_pool
+        M-site elements to combine (duplicates are ignored).
+    n_cations
+        Inclusive (min, max) number of distinct M-site cations.
+    step
+        Composition step per formula unit; 2 / step must be an integer.
+    radius_window_pm
+        Keep pool elements whose octahedral (CN VI) Shannon radius lies within this many pm of
+        Zr4+ (72 pm); ``None`` keeps all. The default 35 pm admits the whole default pool (Ca2+
+        100 pm and Bi3+ 103 pm are the largest), all of which gave NASICON phases in Table S1.
+    valence_range
+        Inclusive (min, max) oxidation state of pool elements.
+    na_range
+        Inclusive (min, max) Na per formula unit after charge balance.
+    si
+        Si per formula unit.
+    required_elements
+        Elements every candidate must contain (e.g. ``("Zr",)``).
+    oxidation_states
+        Overrides of the default oxidation states.
+    """
+
+    dopant_pool: tuple[str, ...] = DEFAULT_DOPANT_POOL
+    n_cations: tuple[int, int] = (2, 5)
+    step: float = 0.1
+    radius_window_pm: float | None = 35.0
+    valence_range: tuple[int, int] = (2, 6)
+    na_range: tuple[float, float] = (3.0, 4.0)
+    si: float = 2.0
+    required_elements: tuple[str, ...] = ()
+    oxidation_states: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def units(self) -> int:
+        """Number of composition steps on the M site (2 / step)."""
+        return int(round(2.0 / self.step))
+
+    def validate(self) -> None:
+        """Raise :class:`EnumerationRulesError` naming every inconsistent rule."""
+        problems = []
+        if not self.step > 0 or abs(2.0 / self.step - round(2.0 / self.step)) > 1e-9:
+            problems.append(f"step {self.step} must be > 0 and divide 2 (e.g. 0.1, 0.25, 0.5)")
+        lo, hi = self.n_cations
+        if not 1 <= lo <= hi:
+            problems.append(f"n_cations {self.n_cations} must satisfy 1 <= min <= max")
+        elif self.step > 0 and hi > round(2.0 / self.step):
+            problems.append(f"n_cations max {hi} exceeds the {round(2.0 / self.step)} steps of "
+                            f"{self.step} on the M site")
+        vlo, vhi = self.valence_range
+        if vlo > vhi:
+            problems.append(f"valence_range {self.valence_range} has min > max")
+        nlo, nhi = self.na_range
+        if nlo > nhi or nlo < NA_RANGE[0] or nhi > NA_RANGE[1]:
+            problems.append(f"na_range {self.na_range} must lie within {NA_RANGE} with min <= max")
+        if not 0.0 <= self.si <= 3.0:
+            problems.append(f"si {self.si} must lie within 0-3")
+        if self.radius_window_pm is not None and self.radius_window_pm < 0:
+            problems.append(f"radius_window_pm {self.radius_window_pm} must be >= 0")
+        table = {**DEFAULT_OXIDATION_STATES, **self.oxidation_states}
+        unknown = [el for el in self.dopant_pool if el not in table]
+        if unknown:
+            problems.append(f"no oxidation state for pool element(s) {unknown}: pass "
+                            "oxidation_states or choose from " + ", ".join(sorted(table)))
+        missing = [el for el in self.required_elements if el not in self.dopant_pool]
+        if missing:
+            problems.append(f"required element(s) {missing} are not in the dopant pool")
+        if problems:
+            raise EnumerationRulesError("Invalid enumeration rules: " + "; ".join(problems) + ".")
+
+    def eligible_elements(self) -> tuple[str, ...]:
+        """Pool elements (deduplicated, in pool order) that pass the radius and valence rules."""
+        from pymatgen.core import Species
+
+        self.validate()
+        table = {**DEFAULT_OXIDATION_STATES, **self.oxidation_states}
+        out = []
+        for el in dict.fromkeys(self.dopant_pool):
+            z = table[el]
+            if not self.valence_range[0] <= z <= self.valence_range[1]:
+                continue
+            if self.radius_window_pm is not None:
+                try:
+                    r = Species(el, z).get_shannon_radius(cn="VI", radius_type="ionic") * 100
+                except KeyError:
+                    raise EnumerationRulesError(
+                        f"No CN VI Shannon radius for {el}{z:+d}: drop it from the pool or set "
+                        "radius_window_pm=None."
+                    ) from None
+                if abs(r - ZR_RADIUS_VI_PM) > self.radius_window_pm + 1e-9:
+                    continue
+            out.append(el)
+        return tuple(out)
+
+
+@dataclass
+class CandidateChunk:
+    """A block of enumerated compositions.
+
+    Attributes
+    ----------
+    amounts
+        ``(n, len(elements))`` M-site amounts per formula unit.
+    elements
+        Element of each column (the eligible pool).
+    si
+        Si per formula unit.
+    """
+
+    amounts: np.ndarray
+    elements: tuple[str, ...]
+    si: float
+
+    def __len__(self) -> int:
+        return len(self.amounts)
+
+    def compositions(self, rows: Sequence[int] | None = None) -> list[NasiconComposition]:
+        """Validated compositions of some rows (elements in pool order)."""
+        rows = range(len(self)) if rows is None else rows
+        out = []
+        for i in rows:
+            m = {el: round(float(a), 10) for el, a in zip(self.elements, self.amounts[i]) if a > 0}
+            out.append(NasiconComposition.from_m_site(m, si=self.si))
+        return out
+
+
+def _partitions(units: int, k: int) -> np.ndarray:
+    """Every ordered way to write ``units`` as ``k`` positive integers, shape (C(units-1, k-1), k)."""
+    cuts = np.array(list(itertools.combinations(range(1, units), k - 1)), dtype=np.int64)
+    cuts = cuts.reshape(-1, k - 1)
+    edges = np.hstack([np.zeros((len(cuts), 1), np.int64), cuts, np.full((len(cuts), 1), units)])
+    return np.diff(edges, axis=1)
+
+
+def enumerate_candidates(rules: EnumerationRules | None = None,
+                         chunk_size: int = 200_000) -> Iterator[CandidateChunk]:
+    """Stream every composition the rules admit, in chunks of at most ``chunk_size`` rows.
+
+    Parameters
+    ----------
+    rules
+        Enumeration rules (default :class:`EnumerationRules`).
+    chunk_size
+        Maximum rows per chunk; memory is about ``chunk_size * n_elements * 8`` bytes per chunk.
+
+    Yields
+    ------
+    CandidateChunk
+
+    Raises
+    ------
+    EnumerationRulesError
+        Inconsistent rules.
+    EmptyEnumerationError
+        Rules that admit no composition (raised when the stream ends without one).
+    """
+    rules = rules or EnumerationRules()
+    elements = rules.eligible_elements()
+    table = {**DEFAULT_OXIDATION_STATES, **rules.oxidation_states}
+    z = np.array([table[el] for el in elements], dtype=np.int64)
+    m = len(elements)
+    lo_k, hi_k = rules.n_cations
+    if m < lo_k:
+        raise EmptyEnumerationError(
+            f"Only {m} pool element(s) pass the radius/valence rules ({', '.join(elements) or 'none'})"
+            f" but at least {lo_k} cations are required: widen radius_window_pm or valence_range, "
+            "or lower n_cations."
+        )
+    units = rules.units
+    # Na = 24 - 4 si - 5 (3 - si) - sum n_i z_i with n_i = u_i * step; in integer step units:
+    fixed = 24.0 - 4.0 * rules.si - 5.0 * (3.0 - rules.si)
+    charge_lo = (fixed - rules.na_range[1]) / rules.step - 1e-6  # bounds on sum u_i z_i
+    charge_hi = (fixed - rules.na_range[0]) / rules.step + 1e-6
+    required = np.array([el in rules.required_elements for el in elements])
+    buffer: list[np.ndarray] = []
+    n_buffered = 0
+    n_total = 0
+    for k in range(lo_k, min(hi_k, m) + 1):
+        parts = _partitions(units, k)
+        if not len(parts):
+            continue
+        combos = itertools.combinations(range(m), k)
+        block = max(1, 2_000_000 // len(parts))  # (partitions x combos) work matrix ~16 MB
+        while True:
+            idx = np.array(list(itertools.islice(combos, block)), dtype=np.int64).reshape(-1, k)
+            if not len(idx):
+                break
+            if required.any():
+                idx = idx[required[idx].sum(axis=1) == required.sum()]
+                if not len(idx):
+                    continue
+            charge = parts @ z[idx].T  # (n_parts, n_combos)
+            ok_p, ok_c = np.nonzero((charge >= charge_lo) & (charge <= charge_hi))
+            if not len(ok_p):
+                continue
+            rows = np.zeros((len(ok_p), m))
+            rows[np.arange(len(ok_p))[:, None], idx[ok_c]] = parts[ok_p] * rules.step
+            buffer.append(rows)
+            n_buffered += len(rows)
+            while n_buffered >= chunk_size:
+                stacked = np.vstack(buffer)
+                yield CandidateChunk(stacked[:chunk_size], elements, rules.si)
+                n_total += chunk_size
+                rest = stacked[chunk_size:]
+                buffer, n_buffered = ([rest] if len(rest) else []), len(rest)
+    if n_buffered:
+        yield CandidateChunk(np.vstack(buffer), elements, rules.si)
+        n_total += n_buffered
+    if n_total == 0:
+        raise EmptyEnumerationError(
+            f"No composition of {', '.join(elements)} with {lo_k}-{hi_k} cations in steps of "
+            f"{rules.step} gives Na within {rules.na_range}"
+            + (f" while containing {list(rules.required_elements)}" if rules.required_elements else "")
+            + ": widen na_range or the pool."
+        )
+
+
+def count_candidates(rules: EnumerationRules | None = None, chunk_size: int = 500_000) -> int:
+    """Number of compositions the rules admit (streams the enumeration)."""
+    return sum(len(c) for c in enumerate_candidates(rules, chunk_size))
+
+
+def screen_candidates(
+    rules: EnumerationRules | None = None,
+    gate=None,
+    top: int = 20,
+    chunk_size: int = 200_000,
+    in_domain_only: bool = False,
+    progress: Callable[[int], None] | None = None,
+):
+    """Score every enumerated composition with the gate and return the top-N by probability.
+
+    Parameters
+    ----------
+    rules
+        Enumeration rules (default :class:`EnumerationRules`).
+    gate
+        A :class:`~nasicon_workflows.classifier.SynthesizabilityGate`; default
+        ``SynthesizabilityGate.load_default()``.
+    top
+        Number of rows returned.
+    chunk_size
+        Rows scored at once (bounds memory).
+    in_domain_only
+        Rank only compositions inside the gate's applicability domain.
+    progress
+        Called with the number of rows of each scored chunk.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :meth:`SynthesizabilityGate.score`, sorted by decreasing probability
+        (ties in enumeration order); ``attrs["n_enumerated"]`` and ``attrs["n_in_domain"]`` count
+        the whole stream.
+    """
+    from nasicon_workflows.classifier.gate import SynthesizabilityGate
+
+    if top < 1:
+        raise EnumerationRulesError(f"top must be >= 1, got {top}.")
+    rules = rules or EnumerationRules()
+    rules.validate()
+    gate = gate or SynthesizabilityGate.load_default()
+    heap: list[tuple[float, int, tuple]] = []  # min-heap of (probability, -serial, row)
+    n_seen = n_in = 0
+    elements: tuple[str, ...] = ()
+    for chunk in enumerate_candidates(rules, chunk_size):
+        elements = chunk.elements
+        scored = gate.score_arrays(chunk.amounts, chunk.elements, chunk.si)
+        p = scored["probability"]
+        ok = scored["in_domain"] if in_domain_only else np.ones(len(p), bool)
+        n_in += int(scored["in_domain"].sum())
+        cand = np.nonzero(ok)[0]
+        if len(cand) > top:  # only the chunk's own top-N can enter the global top-N
+            cand = cand[np.argsort(-p[cand], kind="stable")[:top]]
+        for i in cand:
+            item = (float(p[i]), -(n_seen + int(i)), tuple(chunk.amounts[i]))
+            if len(heap) < top:
+                heapq.heappush(heap, item)
+            elif item > heap[0]:
+                heapq.heapreplace(heap, item)
+        n_seen += len(chunk)
+        if progress:
+            progress(len(chunk))
+    best = sorted(heap, reverse=True)
+    rows = CandidateChunk(np.array([b[2] for b in best]).reshape(len(best), len(elements)),
+                          elements, rules.si)
+    frame = gate.score(rows.compositions())
+    frame.attrs["n_enumerated"] = n_seen
+    frame.attrs["n_in_domain"] = n_in
+    frame.attrs["rules"] = rules
+    logger.info("screened %d compositions, %d in domain", n_seen, n_in)
+    return frame
