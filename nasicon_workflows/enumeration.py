@@ -178,8 +178,8 @@ class CandidateChunk:
 
 def _partitions(units: int, k: int) -> np.ndarray:
     """Every ordered way to write ``units`` as ``k`` positive integers, shape (C(units-1, k-1), k)."""
-    cuts = np.array(list(itertools.combinations(range(1, units), k - 1)), dtype=np.int64)
-    cuts = cuts.reshape(-1, k - 1)
+    combos = list(itertools.combinations(range(1, units), k - 1))
+    cuts = np.array(combos, dtype=np.int64).reshape(len(combos), k - 1)
     edges = np.hstack([np.zeros((len(cuts), 1), np.int64), cuts, np.full((len(cuts), 1), units)])
     return np.diff(edges, axis=1)
 
