@@ -14,6 +14,7 @@ from nasicon_workflows.structures.exceptions import (
     StructureStageError,
     UnknownReferenceError,
 )
+from nasicon_workflows.structures.jobs import BuildStructuresMaker, build_structures
 from nasicon_workflows.structures.ordering import choose_supercell, order_structure
 from nasicon_workflows.structures.parent import SITE_LABELS, check_framework, parent_structure
 from nasicon_workflows.structures.references import (
@@ -50,6 +51,7 @@ __all__ = [
     "validate_refinement",
     "validate_structure",
     "AtomBudgetError",
+    "BuildStructuresMaker",
     "Defect",
     "MalformedStructureError",
     "OrderedConfiguration",
@@ -59,6 +61,7 @@ __all__ = [
     "StructureStageError",
     "StructuresDocument",
     "UnknownReferenceError",
+    "build_structures",
     "check_framework",
     "choose_supercell",
     "disordered_structure",

@@ -185,9 +185,9 @@ class Refinement(BaseModel):
             raise MalformedStructureError(f"CIF file {path} does not exist.")
         try:
             with _quiet_warnings():
-                structures = CifParser(str(path), occupancy_tolerance=100.0).parse_structures(
-                    primitive=False
-                )
+                parser = CifParser(str(path), occupancy_tolerance=100.0)
+                structures = parser.parse_structures(primitive=False)
+                raw = _raw_cif_occupancies(parser)
         except Exception as exc:  # pymatgen raises ValueError/KeyError/... for broken CIFs
             raise MalformedStructureError(
                 f"Cannot read {path} as a CIF structure ({type(exc).__name__}: {exc}). Check the "
@@ -195,8 +195,32 @@ class Refinement(BaseModel):
             ) from exc
         if not structures:
             raise MalformedStructureError(f"{path} holds no structure.")
+        # pymatgen scales occupancies above 1 down to 1; keep the values the CIF states.
         return refinement_from_structure(structures[0], label=path.stem,
-                                         nominal_composition=nominal_composition)
+                                         nominal_composition=nominal_composition,
+                                         occupancies=raw)
+
+
+def _raw_cif_occupancies(parser) -> dict[str, dict[str, float]]:
+    """label -> {element: occupancy} exactly as written in the CIF's _atom_site loop."""
+    import re
+
+    out: dict[str, dict[str, float]] = {}
+    for block in parser._cif.data.values():  # noqa: SLF001 - the parsed CIF text is not public API
+        data = block.data
+        labels = data.get("_atom_site_label")
+        symbols = data.get("_atom_site_type_symbol", labels)
+        if not labels:
+            continue
+        occs = data.get("_atom_site_occupancy", ["1"] * len(labels))
+        for label, symbol, occ in zip(labels, symbols, occs):
+            match = re.match(r"[A-Z][a-z]?", symbol)
+            if match is None:
+                continue
+            value = float(re.sub(r"\(.*\)", "", occ)) if occ not in (".", "?") else 1.0
+            out.setdefault(label, {})[match.group(0)] = value
+        break
+    return out
 
 
 class _quiet_warnings:
@@ -214,9 +238,14 @@ class _quiet_warnings:
 
 
 def refinement_from_structure(
-    structure: Structure, label: str = "structure", nominal_composition: str | None = None
+    structure: Structure, label: str = "structure", nominal_composition: str | None = None,
+    occupancies: Mapping[str, Mapping[str, float]] | None = None,
 ) -> Refinement:
-    """A :class:`Refinement` of a (disordered) conventional C2/c structure, grouped by site label."""
+    """A :class:`Refinement` of a (disordered) conventional C2/c structure, grouped by site label.
+
+    ``occupancies`` (label -> {element: occupancy}) overrides the structure's occupancies, e.g.
+    with the unscaled values of a CIF.
+    """
     import spglib
 
     labels = [site.label or site.species_string for site in structure]
@@ -235,9 +264,12 @@ def refinement_from_structure(
         site = structure[i]
         letter = dataset.wyckoffs[i] if dataset is not None else "?"
         wyckoff = f"{seen[lab]}{letter}"
-        for sp, occ in site.species.items():
-            x, y, z = (float(v) for v in site.frac_coords)
-            sites.append(RefinedSite(wyckoff=wyckoff, element=sp.symbol, occupancy=float(occ),
+        x, y, z = (float(v) for v in site.frac_coords)
+        species = {sp.symbol: float(occ) for sp, occ in site.species.items()}
+        if occupancies and lab in occupancies:
+            species = dict(occupancies[lab])
+        for el, occ in species.items():
+            sites.append(RefinedSite(wyckoff=wyckoff, element=el, occupancy=occ,
                                      x=x, y=y, z=z, label=base_label(lab)))
     lat = structure.lattice
     v_fu = framework_geometry()[0].volume / Z_CONVENTIONAL

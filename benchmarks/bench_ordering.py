@@ -1,0 +1,96 @@
+"""Ewald-ranked ordering: nasicon_workflows vs pymatgen's OrderDisorderedStructureTransformation.
+
+Both generators get the same ordering problem (the pooled, integer-count disordered cell of
+:func:`nasicon_workflows.structures.ordering.pooled_disordered_supercell`):
+
+* ME1-NZSP (Na3.5Zr1.0Ti0.5Lu0.5Si2PO12), 84-site cell: M 4 Zr + 2 Ti + 2 Lu on 8 sites,
+  8 Si + 4 P on 12 T sites, 14 Na + 2 vacancies on 16 Na sites;
+* HE1-NZSP (Na3.6Zr0.5Ti0.5Hf0.4Lu0.5Ga0.1Si2PO12), 168-site 1x1x2 supercell.
+
+pymatgen runs in a subprocess with a time limit (it is combinatorial); best energies of both are
+recomputed with pymatgen's EwaldSummation on the returned ordered structures.
+
+Run: ``.venv/bin/python benchmarks/bench_ordering.py [--timeout 300] [--k 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import time
+
+from pymatgen.core import Structure
+
+
+def _odst(structure_dict: dict, k: int, queue) -> None:
+    from pymatgen.transformations.standard_transformations import (
+        OrderDisorderedStructureTransformation,
+    )
+
+    from nasicon_workflows.structures.ordering import ewald_energy_eV
+
+    structure = Structure.from_dict(structure_dict)
+    t0 = time.perf_counter()
+    out = OrderDisorderedStructureTransformation().apply_transformation(structure, return_ranked_list=k)
+    elapsed = time.perf_counter() - t0
+    queue.put((elapsed, min(ewald_energy_eV(d["structure"]) for d in out)))
+
+
+def run_pymatgen(structure: Structure, k: int, timeout: float) -> tuple[float, float | None]:
+    """(seconds, best Ewald energy) of ODST, or (timeout, None) if it did not finish."""
+    queue = mp.get_context("fork").Queue()
+    proc = mp.get_context("fork").Process(target=_odst, args=(structure.as_dict(), k, queue))
+    t0 = time.perf_counter()
+    proc.start()
+    proc.join(timeout)
+    if proc.is_alive():
+        proc.terminate()
+        proc.join()
+        return time.perf_counter() - t0, None
+    return queue.get()
+
+
+def run_ours(structure: Structure, k: int, seed: int) -> tuple[float, float]:
+    from nasicon_workflows.structures import order_structure
+    from nasicon_workflows.structures.ordering import ewald_energy_eV
+
+    t0 = time.perf_counter()
+    configs = order_structure(structure, k=k, method="ewald", max_atoms=10_000, seed=seed)
+    elapsed = time.perf_counter() - t0
+    return elapsed, min(ewald_energy_eV(c.structure) for c in configs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--timeout", type=float, default=300.0, help="pymatgen time limit (s)")
+    parser.add_argument("--k", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    from nasicon_workflows.structures import load_reference_structure
+    from nasicon_workflows.structures.ordering import pooled_disordered_supercell
+
+    # Compile the numba kernel once so the timing below is the steady-state cost.
+    warm = pooled_disordered_supercell(load_reference_structure("NZSP"), max_atoms=100)
+    run_ours(warm, 1, 0)
+
+    cases = [
+        ("ME1-NZSP 84-site cell", pooled_disordered_supercell(load_reference_structure("ME1-NZSP"), 100)),
+        ("HE1-NZSP 168-site 1x1x2", pooled_disordered_supercell(load_reference_structure("HE1-NZSP"), 200)),
+    ]
+    print(f"{'case':28s} {'sites':>5s} {'ours s':>8s} {'pymatgen s':>11s} {'speed-up':>9s} "
+          f"{'ours E/eV':>14s} {'pymatgen E/eV':>14s} {'dE/eV':>9s}")
+    for name, cell in cases:
+        t_ours, e_ours = run_ours(cell, args.k, args.seed)
+        t_pmg, e_pmg = run_pymatgen(cell, args.k, args.timeout)
+        pmg_t = f"{t_pmg:11.2f}" if e_pmg is not None else f">{args.timeout:9.0f}s"
+        pmg_e = f"{e_pmg:14.4f}" if e_pmg is not None else f"{'timed out':>14s}"
+        d_e = f"{e_ours - e_pmg:9.4f}" if e_pmg is not None else f"{'n/a':>9s}"
+        ratio = t_pmg / t_ours
+        prefix = "" if e_pmg is not None else ">"
+        print(f"{name:28s} {len(cell):5d} {t_ours:8.2f} {pmg_t} {prefix}{ratio:8.1f}x "
+              f"{e_ours:14.4f} {pmg_e} {d_e}")
+
+
+if __name__ == "__main__":
+    main()
