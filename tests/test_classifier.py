@@ -313,3 +313,17 @@ def test_classify_cli_errors(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and message in err
+
+
+def test_gate_maker_job(tmp_path):
+    from jobflow import run_locally
+
+    from nasicon_workflows.classifier import GateMaker
+
+    job = GateMaker(model="gnb", threshold=0.5).make(
+        ["Na3.4Zr1.6Sc0.4Si2PO12", "Na3Zr2Si2PO12", "Na3.8Zr0.4Ti0.4Sn0.4Hf0.4Zn0.4Si2PO12"]
+    )
+    out = run_locally(job, create_folders=False, log=False, ensure_success=True)[job.uuid][1].output
+    # the parent is outside the domain and the five-cation row is below 0.5 (see above)
+    assert out.passed == ["Na3.4Zr1.6Sc0.4Si2PO12"]
+    assert len(out.rows) == 3 and out.model_name == "gnb"

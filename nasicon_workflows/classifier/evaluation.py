@@ -446,6 +446,7 @@ def write_report(report: EvaluationReport, out_dir: str | Path, y: np.ndarray | 
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from sklearn.calibration import calibration_curve
     from sklearn.metrics import roc_curve
 
     out = Path(out_dir)
@@ -454,7 +455,7 @@ def write_report(report: EvaluationReport, out_dir: str | Path, y: np.ndarray | 
         _, y = training_data(None, report.protocol.get("convention", "paper"))
     (out / "metrics.json").write_text(json.dumps(report.model_dump(), indent=2))
     for name, ev in report.models.items():
-        fig, axes = plt.subplots(1, 2, figsize=(9, 4))
+        fig, axes = plt.subplots(1, 3, figsize=(13, 4))
         cm = np.asarray(ev.loo_confusion_matrix)
         axes[0].imshow(cm, cmap="Blues")
         for (i, j), v in np.ndenumerate(cm):
@@ -473,6 +474,14 @@ def write_report(report: EvaluationReport, out_dir: str | Path, y: np.ndarray | 
         axes[1].set_xlabel("false positive rate")
         axes[1].set_ylabel("true positive rate")
         axes[1].legend(loc="lower right")
+        # reliability diagram of the LOO probabilities: are they usable as probabilities?
+        frac_pos, mean_pred = calibration_curve(y, ev.loo_probabilities, n_bins=5)
+        axes[2].plot(mean_pred, frac_pos, "o-", label=f"LOO Brier {ev.loo['brier'].mean:.3f}")
+        axes[2].plot([0, 1], [0, 1], "k--", lw=0.8)
+        axes[2].set_xlabel("predicted probability (5 bins)")
+        axes[2].set_ylabel("observed synthesizable fraction")
+        axes[2].set_title("calibration")
+        axes[2].legend(loc="upper left")
         fig.tight_layout()
         fig.savefig(out / f"{name}.png", dpi=110)
         plt.close(fig)
@@ -538,5 +547,5 @@ def markdown_report(report: EvaluationReport) -> str:
         lines.append(f"| {name} | {cells} |")
     lines += ["", f"Default gate model by the rule ({report.selection_rule}): "
               f"**{report.default_model}**.", "",
-              "Plots: `<model>.png` (LOO confusion matrix and ROC), `drop_column_importance.png`.", ""]
+              "Plots: `<model>.png` (LOO confusion matrix, ROC, calibration), `drop_column_importance.png`.", ""]
     return "\n".join(lines)
