@@ -554,7 +554,7 @@ def flow_results(
     Parameters
     ----------
     flow_uuid
-        ``flow.uuid`` of the submitted flow.
+        ``flow.uuid`` of the submitted flow, or ``job.uuid`` of a job submitted on its own.
     project
         Project name (default: ``JFREMOTE_PROJECT`` or the only project).
     load_outputs
@@ -571,7 +571,8 @@ def flow_results(
     store = proj.get_jobstore() if load_outputs else None
     try:
         # job.hosts lists every enclosing flow, so jobs a dynamic response added are found too.
-        infos = controller.get_jobs_info(custom_query={"job.hosts": flow_uuid})
+        query = {"$or": [{"job.hosts": flow_uuid}, {"uuid": flow_uuid}]}
+        infos = controller.get_jobs_info(custom_query=query)
         if not infos:
             raise RemoteError(
                 f"no job of flow {flow_uuid} in project {proj.name!r}; check the uuid "

@@ -15,6 +15,7 @@ import pytest
 pytest.importorskip("jobflow_remote")
 pytest.importorskip("litemongo")
 
+from nasicon_workflows.bvse import BVSEMaker, compute_bvse  # noqa: E402
 from nasicon_workflows.composition import NasiconComposition  # noqa: E402
 from nasicon_workflows.datasets import load_synthesis_dataset  # noqa: E402
 from nasicon_workflows.errors import NasiconWorkflowsError  # noqa: E402
@@ -186,6 +187,10 @@ def test_runner_runs_submitted_flows_and_outputs_are_read_back(jfr_env):
     bad_ids = submit_screen(maker, ["Na3Zr2Si2PO12", "Na3Qq2Si2PO12"], convention="paper")
     good_ids = submit_screen(good, worker="local", resources={})
     assert len(good_ids) == len(bad_ids) == 2
+    # A real stage job: BVSE of NaZr2(PO4)3 at a coarse grid, through a Maker.
+    nzp = _nzp_primitive()
+    bvse_job = BVSEMaker(resolution=0.5).make(nzp)
+    submit_screen(bvse_job)
 
     # A runner stopped while jobs are in flight loses nothing: a second runner finishes them.
     with pytest.raises(RemoteTimeoutError, match="still running after 0 s"):
@@ -213,5 +218,26 @@ def test_runner_runs_submitted_flows_and_outputs_are_read_back(jfr_env):
     assert states["descriptors"].state == "FAILED"
     error = states["descriptors"].error
     assert "Unknown element 'Qq'" in error and "UnknownElementError" in error
+
+    # The BVSE document read back equals the same calculation done here, barrier by barrier.
+    (bvse,) = flow_results(bvse_job.uuid)
+    direct = compute_bvse(nzp, resolution=0.5)
+    assert bvse.state == "COMPLETED" and bvse.name == "bvse"
+    for barrier in ("E_1D", "E_2D", "E_3D"):
+        assert bvse.output[barrier] == pytest.approx(getattr(direct, barrier), abs=1e-9)
+    assert 0 < bvse.output["E_3D"] < 3  # eV: NZP is a known 3D Na conductor
+
+
+def _nzp_primitive():
+    """Rhombohedral NaZr2(PO4)3 from the R-3c parameters of Hagman & Kierkegaard 1968."""
+    from pymatgen.core import Lattice, Structure
+
+    structure = Structure.from_spacegroup(
+        "R-3c", Lattice.hexagonal(9.07, 22.72), ["Na", "Zr", "P", "O", "O"],
+        [[0, 0, 0], [0, 0, 0.1459], [0.2893, 0, 0.25], [0.1771, -0.0311, 0.1931],
+         [0.1923, 0.1683, 0.0862]],
+    ).get_primitive_structure()
+    structure.add_oxidation_state_by_element({"Na": 1, "Zr": 4, "P": 5, "O": -2})
+    return structure
     assert states["summary"].state == "WAITING" and states["summary"].output is None
 
