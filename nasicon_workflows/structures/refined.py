@@ -606,7 +606,11 @@ def repair_refinement(ref: Refinement) -> tuple[Structure, list[RepairEntry]]:
         after = {el: round(x, 6) for el, x in new[lab].items()}
         change(lab, "occupancy", before, after, reasons[lab])
     structure = build_on_framework(new, repaired.all_oxidation_states, lattice)
-    structure.properties = {"repaired_composition": repaired.formula, "source": ref.source or ref.label}
+    structure.properties = {
+        "repaired_composition": repaired.formula,
+        "source": ref.source or ref.label,
+        "repair_log": [entry.model_dump() for entry in log],
+    }
     return structure, log
 
 
