@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 
 from monty.json import MontyDecoder, MontyEncoder
 
-__all__ = ["ResultCache", "atomic_write_text", "settings_key"]
+__all__ = ["ResultCache", "as_mapping", "atomic_write_text", "safe_name", "settings_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,11 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def safe_name(formula: str) -> str:
+    """A file-name-safe version of a formula (``Na3.4Zr1.8Mg0.2Si2PO12`` stays as is)."""
+    return re.sub(r"[^A-Za-z0-9.]+", "_", formula)
 
 
 def settings_key(*parts: Any) -> str:

@@ -146,9 +146,10 @@ def check_dopants(dopants: Sequence[str]) -> list[str]:
 
 def enumeration_rules(args: argparse.Namespace) -> dict[str, Any]:
     """Enumeration settings from the options (validated; the enumeration stage checks the rest)."""
-    rules: dict[str, Any] = {"max_cations": args.max_cations, "step": args.step}
+    rules: dict[str, Any] = {"n_cations": [min(2, args.max_cations), args.max_cations],
+                             "step": args.step}
     if args.dopants is not None:
-        rules["dopants"] = check_dopants(args.dopants.split(","))
+        rules["dopant_pool"] = check_dopants(args.dopants.split(","))
     if args.max_cations < 1:
         raise EmptyCandidateSetError(f"--max-cations {args.max_cations} allows no cation: give >= 1.")
     if not (0 < args.step <= 2):

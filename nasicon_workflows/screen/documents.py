@@ -69,10 +69,15 @@ class CandidateResult(BaseModel):
     entropy_class: str | None = None
     configurations: list[ConfigurationResult] = Field(default_factory=list)
     barrier_mean_eV: dict[str, float | None] = Field(
-        default_factory=dict, description="Mean BVSE barrier over configurations, eV (1D/2D/3D)"
+        default_factory=dict,
+        description="Mean BVSE barrier over the percolating configurations, eV (1D/2D/3D)",
     )
     barrier_std_eV: dict[str, float | None] = Field(
-        default_factory=dict, description="Std of the BVSE barrier over configurations, eV"
+        default_factory=dict,
+        description="Sample std (ddof=1; 0 for one) of the barrier over configurations, eV",
+    )
+    n_percolating: dict[str, int] = Field(
+        default_factory=dict, description="Configurations whose landscape percolates (1D/2D/3D)"
     )
     ordering_energy_range_eV_per_m: float | None = Field(
         None, description="Max - min relaxed energy over orderings, eV per M cation"

@@ -20,13 +20,12 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
 from jobflow import CURRENT_JOB, Flow, Maker, Response, job
 from jobflow.core.reference import OnMissing
 
 from nasicon_workflows.composition import NasiconComposition
 from nasicon_workflows.screen import stages
-from nasicon_workflows.screen.cache import ResultCache, as_mapping, settings_key
+from nasicon_workflows.screen.cache import ResultCache, as_mapping, safe_name, settings_key
 from nasicon_workflows.screen.documents import (
     CandidateResult,
     ConfigurationResult,
@@ -101,6 +100,9 @@ class ScreeningFlowMaker(Maker):
         Keyword arguments of :class:`~nasicon_workflows.screen.ranking.RankingWeights`.
     cache_dir
         Folder of the resumable result cache (None: no caching).
+    maps_dir
+        Folder for the BVSE landscape files (cube, grd, section PNG) of each candidate's first
+        configuration (None: not written).
     """
 
     name: str = "nasicon screen"
@@ -119,6 +121,7 @@ class ScreeningFlowMaker(Maker):
     seed: int = 0
     ranking_weights: dict = field(default_factory=dict)
     cache_dir: str | None = None
+    maps_dir: str | None = None
 
     def __post_init__(self) -> None:
         if not (0.0 <= float(self.threshold) <= 1.0):
@@ -152,7 +155,7 @@ class ScreeningFlowMaker(Maker):
 
     def settings(self) -> dict[str, Any]:
         """Every setting, for the report."""
-        return {k: v for k, v in asdict(self).items() if k != "cache_dir"}
+        return {k: v for k, v in asdict(self).items() if k not in ("cache_dir", "maps_dir")}
 
     # ------------------------------------------------------------------ flows
     def make(self, compositions: Sequence[str] | None = None) -> Flow:
@@ -200,7 +203,9 @@ class ScreeningFlowMaker(Maker):
         build.append_name(f" [{formula}]")
         relax = relax_configurations(build.output, formula, self, index, total)
         relax.append_name(f" [{formula}]")
-        bvse = bvse_configurations(relax.output, formula, self.bvse_resolution, cache_dir)
+        bvse = bvse_configurations(
+            relax.output, formula, self.bvse_resolution, cache_dir, self.maps_dir
+        )
         bvse.append_name(f" [{formula}]")
         jobs = [build, relax, bvse]
         summary = summarize_candidate(
@@ -253,12 +258,11 @@ def classify_candidates(
 
 def _gate_record(row: dict[str, Any], job_uuid: str | None) -> GateRecord:
     known = set(GateRecord.model_fields)
-    descriptors = row.get("descriptors")
-    if not isinstance(descriptors, dict):
-        descriptors = {
-            k: v for k, v in row.items()
-            if k in ("ionic_radius_pm", "electronegativity", "valence", "entropy_R")
-        }
+    descriptors = {
+        k: v for k, v in row.items()
+        if (k not in known or k == "entropy_R") and isinstance(v, (int, float))
+        and not isinstance(v, bool)
+    }
     values = {k: v for k, v in row.items() if k in known and k != "descriptors"}
     for key in ("probability", "entropy_R"):
         if values.get(key) is not None:
@@ -267,6 +271,8 @@ def _gate_record(row: dict[str, Any], job_uuid: str | None) -> GateRecord:
         values["in_domain"] = bool(values["in_domain"])
     if values.get("domain_reason") is not None and not isinstance(values["domain_reason"], str):
         values["domain_reason"] = str(values["domain_reason"])
+    if values.get("label") is not None:
+        values["label"] = bool(values["label"])
     return GateRecord(**values, descriptors=descriptors, classifier_job_uuid=job_uuid)
 
 
@@ -482,9 +488,14 @@ def barriers_of(result: Any) -> dict[str, float | None]:
 
 @job(name="screen bvse")
 def bvse_configurations(
-    configurations: list[dict[str, Any]], formula: str, resolution: float, cache_dir: str | None
+    configurations: list[dict[str, Any]],
+    formula: str,
+    resolution: float,
+    cache_dir: str | None,
+    maps_dir: str | None = None,
 ) -> list[dict[str, Any]]:
-    """BVSE percolation barriers of every relaxed configuration (cached per structure)."""
+    """BVSE analysis of every relaxed configuration (cached per structure); the landscape files
+    (cube, grd, section PNG) of configuration 0 go to ``maps_dir`` when it is set."""
     cache = ResultCache.from_dir(cache_dir)
     out = []
     for config in configurations:
@@ -494,19 +505,16 @@ def bvse_configurations(
         if hit is None:
             logger.info("%s: BVSE of configuration %d at %.2f Å", formula,
                         config["index"] + 1, resolution)
-            result = stages.bvse_landscape(structure, resolution)
-            hit = {"barriers_eV": barriers_of(result), "bvse_job_uuid": _current_uuid()}
+            document = stages.bvse_landscape(
+                structure, resolution,
+                maps_dir=maps_dir if config["index"] == 0 else None,
+                stem=f"{safe_name(formula)}_0",
+            )
+            hit = {"document": as_mapping(document), "bvse_job_uuid": _current_uuid()}
             if cache:
                 cache.put("bvse", key, hit)
         out.append({"index": config["index"], **hit})
     return out
-
-
-def _stats(values: list[float | None]) -> tuple[float | None, float | None]:
-    finite = [v for v in values if v is not None]
-    if len(finite) != len(values) or not finite:
-        return None, None
-    return float(np.mean(finite)), float(np.std(finite))
 
 
 @job(name="screen candidate summary", output_schema=CandidateResult)
@@ -522,6 +530,7 @@ def summarize_candidate(
     energy range; store the finished candidate in the cache."""
     record = GateRecord.model_validate(as_mapping(record))
     by_index = {b["index"]: b for b in bvse}
+    ensemble = stages.bvse_ensemble([b["document"] for b in bvse], record.composition)
     configs = []
     for c in configurations:
         b = by_index.get(c["index"], {})
@@ -529,12 +538,10 @@ def summarize_candidate(
         values["structure"] = as_structure(c["structure"])
         configs.append(ConfigurationResult(
             **values,
-            barriers_eV=b.get("barriers_eV", {}),
+            barriers_eV=barriers_of(b.get("document")),
             bvse_job_uuid=b.get("bvse_job_uuid"),
         ))
-    mean, std = {}, {}
-    for dim in DIMENSIONS:
-        mean[dim], std[dim] = _stats([c.barriers_eV.get(dim) for c in configs])
+    stats = {dim: getattr(ensemble, f"E_{dim}") for dim in DIMENSIONS}
     energies = [c.energy_eV / c.n_m_cations for c in configs
                 if c.energy_eV is not None and c.n_m_cations]
     per_atom = [c.energy_per_atom_eV for c in configs if c.energy_per_atom_eV is not None]
@@ -545,8 +552,9 @@ def summarize_candidate(
         entropy_R=record.entropy_R,
         entropy_class=record.entropy_class,
         configurations=configs,
-        barrier_mean_eV=mean,
-        barrier_std_eV=std,
+        barrier_mean_eV={dim: st.mean_eV for dim, st in stats.items()},
+        barrier_std_eV={dim: st.std_eV for dim, st in stats.items()},
+        n_percolating={dim: st.n_percolating for dim, st in stats.items()},
         ordering_energy_range_eV_per_m=(
             float(max(energies) - min(energies)) if len(energies) >= 2 else None
         ),

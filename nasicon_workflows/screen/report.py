@@ -8,18 +8,17 @@ from __future__ import annotations
 import io
 import json
 import logging
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from nasicon_workflows.screen.cache import atomic_write_text
+from nasicon_workflows.screen.cache import atomic_write_text, safe_name
 from nasicon_workflows.screen.documents import ScreeningResult
 from nasicon_workflows.screen.ranking import CRITERIA
 
-__all__ = ["RANKING_COLUMNS", "render_report", "safe_name", "write_outputs"]
+__all__ = ["RANKING_COLUMNS", "render_report", "write_outputs"]
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +28,6 @@ RANKING_COLUMNS = (
     "barrier_3D_mean_eV", "barrier_3D_std_eV", "barrier_used_eV",
     "ordering_energy_range_eV_per_m", "lowest_energy_per_atom_eV",
 )
-
-
-def safe_name(formula: str) -> str:
-    """A file-name-safe version of a formula."""
-    return re.sub(r"[^A-Za-z0-9.]+", "_", formula)
 
 
 def ranking_frame(result: ScreeningResult) -> pd.DataFrame:

@@ -5,7 +5,8 @@ Layout of the output folder::
     OUT/settings.json        settings of the screen (checked on --resume)
     OUT/jobstore/            jobflow JobStore: docs.json + data.json (atomically rewritten JSON)
     OUT/cache/               per-step results (configurations, relaxations, BVSE, candidates)
-    OUT/ranking.csv, results.json, report.md, plots/, structures/, cubes/   (see report.py)
+    OUT/bvse_maps/           cube, grd and section PNG of each candidate's first configuration
+    OUT/ranking.csv, results.json, report.md, plots/, structures/   (see report.py)
 
 The job store keeps every job output of every run, so the job uuids quoted in the ranking can be
 looked up (``load_job_store(OUT).get_output(uuid)``) also for candidates finished in an earlier run.
@@ -192,7 +193,8 @@ def run_screen(
     Parameters
     ----------
     maker
-        Screen settings; its ``cache_dir`` is set to ``out_dir/cache``.
+        Screen settings; its ``cache_dir`` is set to ``out_dir/cache`` and its ``maps_dir`` to
+        ``out_dir/bvse_maps``.
     out_dir
         Output folder (created).
     compositions
@@ -216,6 +218,7 @@ def run_screen(
     """
     out = check_output_folder(out_dir, {**maker.settings(), "compositions": compositions}, resume)
     maker.cache_dir = str(out / "cache")
+    maker.maps_dir = str(out / "bvse_maps")
     flow = maker.make(compositions)
     store = load_job_store(out)
     collector = _FailureCollector()

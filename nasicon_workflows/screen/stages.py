@@ -17,6 +17,7 @@ from nasicon_workflows.screen.errors import StageUnavailableError
 
 __all__ = [
     "build_configurations",
+    "bvse_ensemble",
     "bvse_landscape",
     "check_enumeration",
     "check_relax",
@@ -62,41 +63,57 @@ def score_compositions(formulas: Sequence[str]) -> list[dict[str, Any]]:
     return _records(gate.score(list(formulas)))
 
 
+def enumeration_rules(rules: Mapping[str, Any]):
+    """The enumeration stage's ``EnumerationRules`` from a JSON-friendly dict (lists -> tuples)."""
+    enumeration = _stage("enumeration", "issue 3, composition enumeration")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in rules.items()}
+    return enumeration.EnumerationRules(**values)
+
+
+def check_enumeration(rules: Mapping[str, Any]) -> None:
+    """Raise the enumeration stage's error when ``rules`` are invalid or admit no composition.
+
+    Stops at the first admitted composition, so it is cheap for any non-empty enumeration.
+    """
+    enumeration = _stage("enumeration", "issue 3, composition enumeration")
+    next(iter(enumeration.enumerate_candidates(enumeration_rules(rules), chunk_size=1)), None)
+
+
 def enumerate_and_score(rules: Mapping[str, Any], keep: int) -> tuple[list[dict], dict]:
-    """Enumerate compositions with the enumeration stage and score them with the default gate.
+    """Enumerate compositions and score them all with the default gate (vectorised).
 
     Parameters
     ----------
     rules
         Keyword arguments of ``EnumerationRules``.
     keep
-        Number of best-scored compositions to return.
+        Number of best-scored in-domain compositions to return.
 
     Returns
     -------
     records
-        Up to ``keep`` scored compositions, best first.
+        Up to ``keep`` scored compositions inside the applicability domain, best first.
     summary
-        What the enumeration covered (counts), as reported by the stage.
+        ``n_enumerated`` and ``n_in_domain`` over the whole enumeration.
     """
     classifier = _stage("classifier", "issue 3, synthesizability classifier")
     enumeration = _stage("enumeration", "issue 3, composition enumeration")
     gate = classifier.SynthesizabilityGate.load_default()
-    frame = enumeration.screen_candidates(enumeration.EnumerationRules(**rules), gate=gate, top=keep)
-    summary = dict(getattr(frame, "attrs", {}) or {})
+    frame = enumeration.screen_candidates(
+        enumeration_rules(rules), gate=gate, top=keep, in_domain_only=True
+    )
+    summary = {k: int(frame.attrs[k]) for k in ("n_enumerated", "n_in_domain") if k in frame.attrs}
     return _records(frame), summary
 
 
 def classifier_summary() -> dict[str, Any]:
-    """The default classifier's identity and evaluation numbers, as the classifier reports them."""
+    """The default gate's model, training data and cross-validated metrics (its metadata)."""
     classifier = _stage("classifier", "issue 3, synthesizability classifier")
-    gate = classifier.SynthesizabilityGate.load_default()
-    for name in ("summary", "evaluation", "metadata"):
-        value = getattr(gate, name, None)
-        value = value() if callable(value) else value
-        if value:
-            return dict(value) if isinstance(value, Mapping) else {"description": str(value)}
-    return {"description": repr(gate)}
+    meta = classifier.SynthesizabilityGate.load_default().metadata
+    keys = ("model_name", "description", "features", "convention", "n_training_rows",
+            "n_synthesizable", "training_data_label", "training_data_sha256", "threshold",
+            "seed", "metrics")
+    return {k: getattr(meta, k) for k in keys if hasattr(meta, k)}
 
 
 def build_configurations(
@@ -147,13 +164,32 @@ def check_relax(engine: str) -> None:
     check(engine)
 
 
-def bvse_landscape(structure, resolution: float) -> Any:
-    """The BVSE landscape and percolation barriers of one structure (the BVSE stage's result)."""
+def bvse_landscape(structure, resolution: float, maps_dir: str | None = None, stem: str = "bvse"):
+    """BVSE analysis of one ordered structure (a ``BVSEDocument`` of the BVSE stage).
+
+    Parameters
+    ----------
+    structure
+        Ordered, relaxed structure.
+    resolution
+        Grid spacing, Å.
+    maps_dir
+        When given, also write the landscape's cube, .grd and section PNG files there.
+    stem
+        File name stem of those files.
+    """
     bvse = _stage("bvse", "issue 6, BVSE")
-    return bvse.compute_bvse(structure, resolution=resolution)
+    if maps_dir is None:
+        return bvse.compute_bvse(structure, resolution=resolution)
+    landscape = bvse.compute_landscape(structure, resolution=resolution)
+    document = bvse.analyse_landscape(landscape)
+    bvse.write_maps(landscape, document, maps_dir, stem=stem)
+    return document
 
 
-def check_enumeration(rules: Mapping[str, Any]) -> None:
-    """Raise the enumeration stage's error when ``rules`` are invalid or enumerate nothing."""
-    enumeration = _stage("enumeration", "issue 3, composition enumeration")
-    enumeration.EnumerationRules(**rules)
+def bvse_ensemble(documents: Sequence[Any], formula: str):
+    """Barrier statistics over configurations (the BVSE stage's ``BVSEEnsembleDocument``)."""
+    bvse = _stage("bvse", "issue 6, BVSE")
+    docs = [bvse.BVSEDocument.model_validate(d) if isinstance(d, Mapping) else d
+            for d in documents]
+    return bvse.ensemble_document(docs, formula=formula)

@@ -1,6 +1,6 @@
 """Stand-in stages for the screen's tests (tests/screen/).
 
-They replace only the expensive stages (classifier, structures, relaxation, BVSE) through
+They replace only the expensive stages (classifier, structures, relaxation, BVSE landscape) through
 ``nasicon_workflows.screen.stages``; the flow, jobflow, the job store and the report stay real.
 """
 
@@ -13,6 +13,7 @@ import pytest
 from jobflow import Maker, job
 from pymatgen.core import Lattice, Structure
 
+from nasicon_workflows.bvse import BVSEDocument
 from nasicon_workflows.descriptors import compute_descriptors
 from nasicon_workflows.screen import stages
 
@@ -62,9 +63,13 @@ def calls(monkeypatch):
         counter["relax"] += 1
         return StandInRelaxMaker()
 
-    def bvse(structure, resolution):
+    def bvse(structure, resolution, maps_dir=None, stem="bvse"):
         counter["bvse"] += 1
-        return {"E_1D": 0.2, "E_2D": None, "E_3D": 0.3 + structure.volume / 1000.0}
+        return BVSEDocument(
+            formula=structure.composition.reduced_formula, E_1D=0.2, E_2D=None,
+            E_3D=0.3 + structure.volume / 1000.0, grid_shape=(1, 1, 1), resolution=resolution,
+            grid_spacing_A=(resolution,) * 3, energy_min_eV=0.0,
+        )
 
     monkeypatch.setattr(stages, "score_compositions", score)
     monkeypatch.setattr(stages, "build_configurations", build)
