@@ -146,8 +146,18 @@ def test_sqs_m_site_orderings(me1):
     assert configs[0].score <= configs[1].score
 
 
+def test_sqs_on_m_and_na_vacancy(me1):
+    configs = order_structure(me1, k=2, method="sqs", seed=2, sqs_iterations=20000, sqs_na=True,
+                              n_sweeps=200)
+    for c in configs:
+        assert c.net_charge == pytest.approx(0.0)
+        labels = Counter(site.label for site in c.structure)
+        assert labels["Na1"] + labels["Na2"] + labels["Na3"] == 14
+    assert configs[0].score <= configs[1].score
+
+
 def test_sqs_needs_a_mixed_m_site():
-    with pytest.raises(OrderingError, match="at least two cations"):
+    with pytest.raises(OrderingError, match="at least two species on the M sublattice"):
         order_structure(disordered_structure("Na3Zr2Si2PO12"), k=1, method="sqs")
 
 

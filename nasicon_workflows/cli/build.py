@@ -31,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--repair", action="store_true",
                         help="rebuild defective input on the validated framework (logged)")
     parser.add_argument("--order", choices=METHODS, default="ewald", help="ordering method")
+    parser.add_argument("--sqs-na", action="store_true",
+                        help="with --order sqs: SQS on the Na/vacancy sublattice too")
     parser.add_argument("-k", type=int, default=3, help="number of ordered configurations")
     parser.add_argument("--max-atoms", type=int, default=200, help="atom budget of the cell")
     parser.add_argument("--seed", type=int, default=0)
@@ -87,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     from nasicon_workflows.structures.jobs import build_structures
 
     kwargs = dict(repair=args.repair, method=args.order, k=args.k, max_atoms=args.max_atoms,
-                  seed=args.seed)
+                  seed=args.seed, sqs_na=args.sqs_na)
     if args.formula:
         doc = build_structures(composition=args.formula, **kwargs)
     else:

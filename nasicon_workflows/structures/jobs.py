@@ -87,6 +87,7 @@ def build_structures(
     k: int = 3,
     max_atoms: int = 200,
     seed: int = 0,
+    sqs_na: bool = False,
 ) -> StructuresDocument:
     """Disordered cell of one input, then k ordered charge-neutral supercells.
 
@@ -99,7 +100,8 @@ def build_structures(
         Ordered structures best first, scores, realised composition and error, repair log.
     """
     disordered, source, defects, log = disordered_input(composition, structure, refinement, repair)
-    configs = order_structure(disordered, k=k, method=method, max_atoms=max_atoms, seed=seed)
+    configs = order_structure(disordered, k=k, method=method, max_atoms=max_atoms, seed=seed,
+                              sqs_na=sqs_na)
     best = configs[0]
     return StructuresDocument(
         source=source, disordered_structure=disordered,
@@ -128,6 +130,8 @@ class BuildStructuresMaker(Maker):
         Random seed (the output is deterministic for a seed).
     repair
         Rebuild defective input structures on the framework (logged) instead of failing.
+    sqs_na
+        With ``method="sqs"``: SQS also on the Na/vacancy sublattice.
     """
 
     name: str = "build structures"
@@ -136,6 +140,7 @@ class BuildStructuresMaker(Maker):
     max_atoms: int = 200
     seed: int = 0
     repair: bool = False
+    sqs_na: bool = False
 
     @job(output_schema=StructuresDocument)
     def make(
@@ -155,4 +160,5 @@ class BuildStructuresMaker(Maker):
         return build_structures(
             composition=composition, structure=structure, repair=self.repair,
             method=self.method, k=self.k, max_atoms=self.max_atoms, seed=self.seed,
+            sqs_na=self.sqs_na,
         )

@@ -267,16 +267,31 @@ def _initial_charges(
 
 def _assign_species(
     sc: Structure, q: np.ndarray, fills: dict[str, list[str | None]], oxi: dict[str, int],
-    rng: np.random.Generator,
+    rng: np.random.Generator, fixed: dict[int, str | None] | None = None,
 ) -> Structure:
-    """Ordered structure from site charges: equal-charge species are placed at random (seeded)."""
+    """Ordered structure from site charges.
+
+    Sites in ``fixed`` (index -> element or None for a vacancy) get that species; the other
+    elements of each pool go to the sites of their charge, equal-charge species at random
+    (seeded), since the Ewald energy cannot tell them apart.
+    """
+    fixed = fixed or {}
     species: list[Species | None] = [None] * len(sc)
+    for i, el in fixed.items():
+        species[i] = None if el is None else Species(el, oxi[el])
     for pool, idx in _mixed_groups(sc).items():
+        left = list(fills[pool])
+        for i in idx:
+            if int(i) in fixed:
+                left.remove(fixed[int(i)])
         by_charge: dict[float, list[str | None]] = defaultdict(list)
-        for el in fills[pool]:
+        for el in left:
             by_charge[0.0 if el is None else float(oxi[el])].append(el)
         for charge, els in by_charge.items():
-            sites = [int(i) for i in idx if q[int(i)] == charge]
+            sites = [int(i) for i in idx if int(i) not in fixed and q[int(i)] == charge]
+            if len(sites) != len(els):  # pragma: no cover - charges and fills come from one pool
+                raise OrderingError(f"Pool {pool}: {len(els)} species of charge {charge} for "
+                                    f"{len(sites)} sites.")
             for i, k in zip(sites, rng.permutation(len(els))):
                 el = els[k]
                 species[i] = None if el is None else Species(el, oxi[el])
@@ -313,6 +328,7 @@ def order_structure(
     n_restarts: int | None = None,
     n_sweeps: int = 1000,
     sqs_iterations: int = 1_000_000,
+    sqs_na: bool = False,
 ) -> list[OrderedConfiguration]:
     """k distinct ordered, charge-neutral supercells of a disordered NASICON cell.
 
@@ -326,8 +342,9 @@ def order_structure(
     method
         ``"ewald"``: the k lowest electrostatic energies found by simulated annealing of charge
         swaps (many seeded restarts, each ended by a greedy quench), ranked by Ewald energy.
-        ``"sqs"``: special quasirandom structures of the M site from sqsgenerator, ranked by its
-        objective (pair-correlation mismatch); Si/P and Na/vacancy are then Ewald-ordered.
+        ``"sqs"``: special quasirandom structures of the M site (and Na/vacancy with
+        ``sqs_na``) from sqsgenerator, ranked by its objective (pair short-range-order
+        mismatch); the other pools are then Ewald-ordered.
     max_atoms
         Atom budget of the ordered cell (see :func:`choose_supercell`).
     seed
@@ -339,6 +356,9 @@ def order_structure(
         Annealing sweeps per restart (attempted swaps per mixed site).
     sqs_iterations
         Monte Carlo iterations of sqsgenerator.
+    sqs_na
+        SQS also on the Na/vacancy sublattice (its own sublattice in sqsgenerator's split
+        mode) instead of Ewald-ordering it.
 
     Returns
     -------
@@ -364,18 +384,20 @@ def order_structure(
     perms = _symmetry_permutations(sc)
     rng = np.random.default_rng(seed)
     if method == "sqs":
-        from nasicon_workflows.structures.sqs import sqs_m_site_orderings
+        from nasicon_workflows.structures.sqs import sqs_orderings
 
-        candidates = sqs_m_site_orderings(sc, choice, oxi, k, seed, sqs_iterations, perms)
+        pools = ("M", "Na") if sqs_na else ("M",)
+        candidates = sqs_orderings(sc, choice, k, seed, sqs_iterations, perms, pools=pools)
         results = []
-        for rank_seed, (m_species, objective) in enumerate(candidates):
-            q, fills = _initial_charges(sc, choice, oxi, np.random.default_rng(seed + rank_seed))
-            fixed = _fix_m_site(sc, q, m_species, oxi)
-            q, _ = _anneal_pools(matrix, q, sc, exclude=("M", "O"), seed=seed + rank_seed,
-                                 n_sweeps=n_sweeps, n_restarts=4)
-            ordered = _assign_species(sc, q, fills, oxi, rng)
-            ordered = _override_m(ordered, fixed)
-            results.append((objective, ordered, float(q @ matrix @ q)))
+        for rank, (fixed, objective) in enumerate(candidates):
+            q, fills = _initial_charges(sc, choice, oxi, np.random.default_rng([seed, rank]))
+            for i, el in fixed.items():
+                q[i] = 0.0 if el is None else oxi[el]
+            # The pools SQS did not order (Si/P, and Na unless sqs_na) follow the electrostatics.
+            q, energy = _anneal_pools(matrix, q, sc, exclude=(*pools, "O"), seed=seed * 1000 + rank,
+                                      n_sweeps=n_sweeps, n_restarts=4)
+            ordered = _assign_species(sc, q, fills, oxi, rng, fixed=fixed)
+            results.append((objective, ordered, energy))
         return [
             _config(s, score, "sqs", i, choice, n_fu, seed, objective=score, energy_eV=e)
             for i, (score, s, e) in enumerate(sorted(results, key=lambda t: t[0]))
@@ -419,20 +441,6 @@ def _anneal_pools(
         if e < best_e:
             best_q, best_e = qr, e
     return best_q, float(best_e)
-
-
-def _fix_m_site(sc: Structure, q: np.ndarray, m_species: list[str], oxi: dict[str, int]) -> list[str]:
-    m_idx = _mixed_groups(sc)["M"]
-    q[m_idx] = [oxi[el] for el in m_species]
-    return m_species
-
-
-def _override_m(ordered: Structure, m_species: list[str]) -> Structure:
-    """Put the SQS species on the M sites (in supercell site order) after charge assignment."""
-    m_sites = [i for i, s in enumerate(ordered) if sublattice_of(s.label) == "M"]
-    for i, el in zip(m_sites, m_species):
-        ordered.replace(i, Species(el, ordered[i].specie.oxi_state), label=ordered[i].label)
-    return ordered
 
 
 def _config(
