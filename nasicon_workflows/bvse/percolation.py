@@ -290,8 +290,8 @@ def percolation_dimension(mask: np.ndarray) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        ``labels`` array of the same shape (0 outside the mask) is not returned; instead an int
-        array ``dims`` with ``dims[label]`` the dimension of each component (index 0 unused).
+        ``dims[label]``: periodic dimension (0-3) of each labelled component; index 0 (outside the
+        mask) is unused. ``dims.max()`` is the dimension of the mask.
     """
     labels, n_labels = ndimage.label(mask, structure=np.ones((3, 3, 3), dtype=bool))
     shape = np.array(mask.shape)
@@ -302,6 +302,7 @@ def percolation_dimension(mask: np.ndarray) -> np.ndarray:
     for t in trans:
         t[0], t[-1] = -1, 1
     core = labels
+    # Only pairs that cross a face carry a translation; pairs inside the cell share a label.
     for di, dj, dk in _OFFSETS:
         nb = padded[1 + di : 1 + di + shape[0], 1 + dj : 1 + dj + shape[1], 1 + dk : 1 + dk + shape[2]]
         ti = trans[0][1 + di : 1 + di + shape[0]]
