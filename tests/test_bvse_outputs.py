@@ -169,7 +169,7 @@ def test_cli_ensemble_on_disordered_reference(capsys):
     [
         (["missing.cif"], "does not exist"),
         ([str(SHIPPED_NZSP)], "partially occupied"),
-        ([str(SHIPPED_NZSP), "--ensemble", "0"], "K >= 1"),
+        ([str(SHIPPED_NZSP), "--ensemble", "0"], "K >= 1 configurations"),
         (["ORDERED", "--ensemble", "2"], "already ordered"),
         (["ORDERED", "--ion", "K"], "contains no K"),
         (["ORDERED", "--resolution", "5"], "resolution=5.0"),
@@ -184,3 +184,17 @@ def test_cli_errors(args, message, tmp_path, capsys):
     assert main(["bvse", *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err
+
+
+def test_ensemble_maker_orders_a_disordered_cell():
+    from jobflow import run_locally
+
+    from nasicon_workflows.structures import load_reference_structure
+
+    job = BVSEEnsembleMaker(resolution=0.6, n_configurations=2).make(
+        load_reference_structure("ME1-NZSP"))
+    output = run_locally(job, ensure_success=True)[job.uuid][1].output
+    assert output.n_configurations == 2
+    assert all(d.site_energies for d in output.documents)
+    values = [d.E_3D for d in output.documents]
+    assert output.E_3D.mean_eV == pytest.approx(np.mean(values))

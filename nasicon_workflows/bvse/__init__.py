@@ -26,7 +26,12 @@ from nasicon_workflows.bvse.errors import (
     PartialOccupancyError,
 )
 from nasicon_workflows.bvse.io import write_cube, write_grd
-from nasicon_workflows.bvse.jobs import BVSEEnsembleMaker, BVSEMaker, write_maps
+from nasicon_workflows.bvse.jobs import (
+    BVSEEnsembleMaker,
+    BVSEMaker,
+    ordered_configurations,
+    write_maps,
+)
 from nasicon_workflows.bvse.pathways import analyse_landscape, compute_bvse, ensemble_document
 from nasicon_workflows.bvse.percolation import percolation_dimension, percolation_sweep
 from nasicon_workflows.bvse.plots import plot_sections
@@ -53,6 +58,7 @@ __all__ = [
     "decorate_oxidation_states",
     "ensemble_document",
     "grid_shape",
+    "ordered_configurations",
     "percolation_dimension",
     "percolation_sweep",
     "plot_sections",

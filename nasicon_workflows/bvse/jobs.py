@@ -14,7 +14,7 @@ from nasicon_workflows.bvse.errors import EnsembleUnavailableError
 from nasicon_workflows.bvse.pathways import analyse_landscape, ensemble_document
 from nasicon_workflows.bvse.schemas import BVSEDocument, BVSEEnsembleDocument
 
-__all__ = ["BVSEEnsembleMaker", "BVSEMaker", "write_maps"]
+__all__ = ["BVSEEnsembleMaker", "BVSEMaker", "ordered_configurations", "write_maps"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,39 @@ def write_maps(landscape, document: BVSEDocument, out_dir: str | Path, stem: str
         write_grd(landscape, out / f"{stem}.grd"),
         plot_sections(landscape, out / f"{stem}_sections.png", document),
     ]
+
+
+def ordered_configurations(structure: Structure, k: int, method: str = "ewald") -> list[Structure]:
+    """k ordered configurations of a disordered NASICON cell from the structures stage.
+
+    Parameters
+    ----------
+    structure
+        Disordered cell with site labels and oxidation states (structures stage conventions).
+    k
+        Number of configurations (at least 1).
+    method
+        Ordering method of :func:`nasicon_workflows.structures.order_structure` ("ewald", "sqs").
+
+    Returns
+    -------
+    list of Structure
+
+    Raises
+    ------
+    EnsembleUnavailableError
+        If k < 1 or the structure is already ordered.
+    """
+    if not isinstance(k, int) or k < 1:
+        raise EnsembleUnavailableError(f"the ensemble needs K >= 1 configurations, got {k!r}")
+    if structure.is_ordered:
+        raise EnsembleUnavailableError(
+            "the ensemble orders a disordered structure, but this one is already ordered; "
+            "analyse it directly (compute_bvse / BVSEMaker, or drop --ensemble)"
+        )
+    from nasicon_workflows.structures import order_structure
+
+    return [c.structure for c in order_structure(structure, k=k, method=method)]
 
 
 @dataclass
@@ -116,19 +149,30 @@ class BVSEMaker(Maker):
 class BVSEEnsembleMaker(BVSEMaker):
     """BVSE barriers over ordered configurations of one composition: mean and spread.
 
-    The per-configuration analysis is that of :class:`BVSEMaker` (same fields).
+    The per-configuration analysis is that of :class:`BVSEMaker` (same fields), plus:
+
+    Parameters
+    ----------
+    n_configurations
+        Orderings made when ``make`` receives one disordered structure.
+    ordering_method
+        "ewald" or "sqs" (structures stage).
     """
 
     name: str = "bvse ensemble"
+    n_configurations: int = 3
+    ordering_method: str = "ewald"
 
     @job(output_schema=BVSEEnsembleDocument)
-    def make(self, structures: list[Structure], formula: str | None = None) -> BVSEEnsembleDocument:
+    def make(self, structures: list[Structure] | Structure,
+             formula: str | None = None) -> BVSEEnsembleDocument:
         """BVSE analysis of every ordered configuration and barrier statistics.
 
         Parameters
         ----------
         structures
-            Ordered configurations (e.g. ``order_structure(...)[i].structure``).
+            Ordered configurations (e.g. ``order_structure(...)[i].structure``), or one disordered
+            cell, which is then ordered ``n_configurations`` ways with ``ordering_method``.
         formula
             Name of the composition they order (default: the first structure's formula).
 
@@ -136,6 +180,10 @@ class BVSEEnsembleMaker(BVSEMaker):
         -------
         BVSEEnsembleDocument
         """
+        if isinstance(structures, Structure):
+            formula = formula or structures.composition.reduced_formula
+            structures = ordered_configurations(structures, self.n_configurations,
+                                                self.ordering_method)
         if not structures:
             raise EnsembleUnavailableError(
                 "no ordered configurations were given; pass order_structure(...) structures"

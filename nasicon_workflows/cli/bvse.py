@@ -49,29 +49,15 @@ def _read(path: str):
         raise StructureReadError(f"cannot read a structure from {path!r}: {exc}") from None
 
 
-def _configurations(structure, k: int):
-    from nasicon_workflows.bvse.errors import EnsembleUnavailableError
-
-    if k < 1:
-        raise EnsembleUnavailableError(f"--ensemble needs K >= 1, got {k}")
-    if structure.is_ordered:
-        raise EnsembleUnavailableError(
-            "--ensemble orders a disordered structure, but this one is already ordered; "
-            "drop --ensemble"
-        )
-    from nasicon_workflows.structures import order_structure
-
-    return [c.structure for c in order_structure(structure, k=k)]
-
-
 def run(args: argparse.Namespace) -> int:
     """Analyse one structure (or K orderings of it) and print or write the results."""
     from nasicon_workflows.bvse import analyse_landscape, compute_landscape, ensemble_document
-    from nasicon_workflows.bvse.jobs import write_maps
+    from nasicon_workflows.bvse.jobs import ordered_configurations, write_maps
 
     structure = _read(args.structure)
     structures = (
-        _configurations(structure, args.ensemble) if args.ensemble is not None else [structure]
+        ordered_configurations(structure, args.ensemble) if args.ensemble is not None
+        else [structure]
     )
     documents = []
     for i, s in enumerate(structures):
