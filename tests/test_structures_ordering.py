@@ -180,3 +180,12 @@ def test_structure_without_oxidation_states_is_refused(me1):
     bare.remove_oxidation_states()
     with pytest.raises(OrderingError, match="without an oxidation state"):
         order_structure(bare)
+
+
+def test_foreign_labels_are_pooled_by_element(me1, me1_configs):
+    foreign = me1.copy()
+    for site in foreign:
+        site.label = site.species.elements[0].symbol  # as a CIF from elsewhere might label them
+    best = order_structure(foreign, k=1, seed=0, **FAST)[0]
+    assert best.net_charge == pytest.approx(0.0)
+    assert best.score == pytest.approx(me1_configs[0].score, abs=1e-6)

@@ -28,7 +28,7 @@ from pymatgen.core import Species, Structure
 from pymatgen.core.ewald import EwaldSummation
 
 from nasicon_workflows.structures.exceptions import AtomBudgetError, OrderingError
-from nasicon_workflows.structures.parent import Z_CONVENTIONAL, base_label, sublattice_of
+from nasicon_workflows.structures.parent import Z_CONVENTIONAL, base_label, pool_of_site
 from nasicon_workflows.structures.schemas import OrderedConfiguration
 
 __all__ = [
@@ -77,7 +77,7 @@ def _pool_targets(structure: Structure) -> tuple[dict[str, dict[str, float]], di
     n_sites: dict[str, int] = defaultdict(int)
     oxi: dict[str, int] = {}
     for site in structure:
-        pool = sublattice_of(site.label)
+        pool = pool_of_site(site)
         n_sites[pool] += 1
         for sp, x in site.species.items():
             if not isinstance(sp, Species) or sp.oxi_state is None:
@@ -242,7 +242,7 @@ def _canonical(values: np.ndarray, perms: np.ndarray) -> bytes:
 def _mixed_groups(sc: Structure) -> dict[str, np.ndarray]:
     groups: dict[str, list[int]] = defaultdict(list)
     for i, site in enumerate(sc):
-        groups[sublattice_of(site.label)].append(i)
+        groups[pool_of_site(site)].append(i)
     return {k: np.array(v) for k, v in groups.items()}
 
 

@@ -53,6 +53,7 @@ __all__ = [
     "framework_geometry",
     "framework_lattice",
     "parent_structure",
+    "pool_of_site",
     "site_sort_key",
     "sublattice_of",
 ]
@@ -107,6 +108,30 @@ def sublattice_of(label: str) -> str:
         f"Site label {label!r} is not a NASICON framework label; expected one of "
         + ", ".join(SITE_LABELS) + "."
     )
+
+
+def pool_of_site(site) -> str:
+    """Sublattice of a site: from its framework label, else from its elements.
+
+    Structures read from foreign CIFs carry labels such as ``"Zr"`` or ``"Si1"``; their sites are
+    pooled by element (Na -> Na, Si/P -> T, O -> O, any other cation -> M).
+    """
+    label = getattr(site, "label", None) or ""
+    if base_label(label) in SITE_LABELS:
+        return sublattice_of(label)
+    elements = {sp.symbol for sp in site.species}
+    if elements == {"Na"}:
+        return "Na"
+    if elements <= {"Si", "P"}:
+        return "T"
+    if elements == {"O"}:
+        return "O"
+    if elements & {"Na", "Si", "P", "O"}:
+        raise MalformedStructureError(
+            f"Site {label!r} mixes {sorted(elements)}: Na, Si/P, O and M cations share no NASICON "
+            "site. Label the sites with framework labels (Na1, M1, T1, O1, ...)."
+        )
+    return "M"
 
 
 def base_label(label: str) -> str:

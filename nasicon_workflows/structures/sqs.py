@@ -16,7 +16,7 @@ import numpy as np
 from pymatgen.core import Element, Structure
 
 from nasicon_workflows.structures.exceptions import OrderingError
-from nasicon_workflows.structures.parent import sublattice_of
+from nasicon_workflows.structures.parent import pool_of_site
 
 __all__ = ["run_sqsgenerator", "sqs_orderings"]
 
@@ -97,7 +97,7 @@ def sqs_orderings(
     placeholders: list[str] = []
     composition = []
     for pool in pools:
-        idx = [i for i, s in enumerate(supercell) if sublattice_of(s.label) == pool]
+        idx = [i for i, s in enumerate(supercell) if pool_of_site(s) == pool]
         counts = {(_VACANCY if el is None else el): c for el, c in choice.counts.get(pool, {}).items()
                   if c > 0}
         if len(counts) < 2:
