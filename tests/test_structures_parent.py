@@ -136,3 +136,26 @@ def test_shipped_files_match_a_fresh_build(label):
     repo_copy = Path(__file__).resolve().parents[1] / "structures" / f"{label}.json"
     if repo_copy.exists():  # the user-facing copy in the repository equals the package data
         assert json.loads(repo_copy.read_text()) == record
+
+
+def test_check_framework_flags_a_compressed_cell(parent):
+    squeezed = parent.copy()
+    squeezed.scale_lattice(parent.volume * 0.7)  # ~11 % shorter bonds
+    problems = check_framework(squeezed).problems
+    assert any(p.startswith("M-O distances") for p in problems)
+    assert any(p.startswith("T-O distances") for p in problems)
+    assert any("bond-valence sum" in p for p in problems)
+
+
+def test_more_na_than_na_sites_is_refused():
+    from nasicon_workflows.structures import StructureStageError
+
+    with pytest.raises(StructureStageError, match="do not fit the 16 Na sites"):
+        disordered_structure("Na5ZrScSi3O12")  # a valid composition, but Na5 needs interstitials
+
+
+def test_composition_errors_pass_through():
+    from nasicon_workflows.errors import MSiteSumError
+
+    with pytest.raises(MSiteSumError, match="sum to 2.5"):
+        disordered_structure("Na3Zr2.5Si2PO12")
