@@ -1,0 +1,255 @@
+"""Local relaxations with universal force fields through atomate2's ``ForceFieldRelaxMaker``.
+
+The same call selects VASP on HPC (:func:`get_relax_maker` with ``"vasp"``), so a flow swaps one
+maker for the other and nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from jobflow import Maker
+from pymatgen.core import Structure
+
+from nasicon_workflows.relax.availability import (
+    FORCE_FIELDS,
+    check_relax_available,
+    normalise_relaxer_name,
+)
+from nasicon_workflows.relax.errors import RelaxationError, RelaxInputError
+from nasicon_workflows.relax.schemas import RelaxationDocument
+
+__all__ = [
+    "DEFAULT_FMAX_EV_PER_A",
+    "get_relax_maker",
+    "relax_structure",
+    "run_job_locally",
+    "validate_structure",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Force criterion of local relaxations (eV/Å); the VASP maker uses the published 0.03.
+DEFAULT_FMAX_EV_PER_A = 0.05
+
+
+def validate_structure(structure: Any) -> Structure:
+    """Check that ``structure`` is an ordered, non-empty periodic pymatgen ``Structure``.
+
+    Parameters
+    ----------
+    structure
+        The object to relax.
+
+    Returns
+    -------
+    Structure
+        The same structure.
+    """
+    if not isinstance(structure, Structure):
+        raise RelaxInputError(
+            f"expected a pymatgen Structure, got {type(structure).__name__}; read a CIF with "
+            "Structure.from_file(path)"
+        )
+    if len(structure) == 0:
+        raise RelaxInputError("the structure has no sites")
+    if not structure.is_ordered:
+        n_mixed = sum(not site.is_ordered for site in structure)
+        raise RelaxInputError(
+            f"the structure has {n_mixed} partially occupied sites; relaxations need an ordered "
+            "cell: order it first (nasicon_workflows.structures.order_structure)"
+        )
+    if structure.volume <= 0 or structure.volume / len(structure) < 1.0:
+        raise RelaxInputError(
+            f"cell volume {structure.volume:.2f} Å^3 for {len(structure)} sites is unphysical "
+            "(< 1 Å^3 per atom); check the lattice"
+        )
+    return structure
+
+
+def _check_settings(fmax: float, steps: int) -> None:
+    if not fmax > 0:
+        raise RelaxInputError(f"fmax must be a positive force in eV/Å, got {fmax!r}")
+    if int(steps) < 1:
+        raise RelaxInputError(f"steps must be at least 1, got {steps!r}")
+
+
+def get_relax_maker(
+    name: str = "chgnet",
+    fmax: float | None = None,
+    relax_cell: bool = True,
+    steps: int = 500,
+    check: bool = True,
+    **kwargs: Any,
+) -> Maker | None:
+    """The relaxation maker for a force field or VASP; ``"none"`` gives None.
+
+    Parameters
+    ----------
+    name
+        "chgnet" (default), "sevennet", "mace", "m3gnet", "vasp" or "none".
+    fmax
+        Force criterion (eV/Å). None: 0.05 for force fields, the published 0.03 for VASP
+        (EDIFFG = -fmax).
+    relax_cell
+        Relax lattice vectors as well as positions (ISIF = 3 for VASP).
+    steps
+        Maximum number of ionic steps (NSW for VASP).
+    check
+        Check availability first (:func:`check_relax_available`). Set False only to build a
+        VASP flow on a machine that submits to another one where VASP is configured.
+    **kwargs
+        Passed to ``ForceFieldRelaxMaker`` (e.g. ``optimizer_kwargs``, ``fix_symmetry``) or, for
+        VASP, to :class:`~nasicon_workflows.relax.vasp.NasiconDoubleRelaxMaker.from_settings`.
+
+    Returns
+    -------
+    jobflow.Maker or None
+        A maker whose ``make(structure)`` output has ``.structure`` and ``.output.energy``.
+
+    Raises
+    ------
+    UnknownRelaxerError, ForceFieldUnavailableError, VaspNotConfiguredError
+        Before any computation, when the relaxer cannot run here.
+    """
+    key = normalise_relaxer_name(name)
+    if key == "none":
+        return None
+    if check:
+        check_relax_available(key)
+    if key == "vasp":
+        from nasicon_workflows.relax.vasp import (
+            PUBLISHED_EDIFFG_EV_PER_A,
+            NasiconDoubleRelaxMaker,
+        )
+
+        fmax = abs(PUBLISHED_EDIFFG_EV_PER_A) if fmax is None else fmax
+        _check_settings(fmax, steps)
+        return NasiconDoubleRelaxMaker.from_settings(
+            fmax=fmax, relax_cell=relax_cell, nsw=steps, **kwargs
+        )
+
+    from atomate2.forcefields.jobs import ForceFieldRelaxMaker
+
+    fmax = DEFAULT_FMAX_EV_PER_A if fmax is None else fmax
+    _check_settings(fmax, steps)
+    spec = FORCE_FIELDS[key]
+    relax_kwargs = {"fmax": float(fmax), **kwargs.pop("relax_kwargs", {})}
+    calculator_kwargs = {**spec.calculator_kwargs, **kwargs.pop("calculator_kwargs", {})}
+    return ForceFieldRelaxMaker(
+        name=kwargs.pop("name", f"{key} relax"),
+        force_field_name=spec.mlff,
+        relax_cell=relax_cell,
+        steps=int(steps),
+        relax_kwargs=relax_kwargs,
+        calculator_kwargs=calculator_kwargs,
+        **kwargs,
+    )
+
+
+def run_job_locally(job_or_flow: Any, root_dir: str | None = None) -> Any:
+    """Run a job or flow with ``jobflow.run_locally`` in memory; return its output.
+
+    Small on purpose: tests monkeypatch it, and the relax CLI and :func:`relax_structure` go
+    through it so they run exactly what a workflow manager would.
+
+    Parameters
+    ----------
+    job_or_flow
+        jobflow Job or Flow.
+    root_dir
+        Folder for the job directories. None: a temporary folder, deleted afterwards (atomate2
+        jobs write files such as ``final_atoms_object.xyz`` and phonon plots into their folder,
+        never into the caller's working directory).
+
+    Returns
+    -------
+    Any
+        The resolved output of the job or flow.
+    """
+    import contextlib
+    import io
+    import tempfile
+
+    from jobflow import JobStore, run_locally
+    from maggma.stores import MemoryStore
+
+    store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
+    with tempfile.TemporaryDirectory(prefix="nasicon_relax_") as tmp:
+        # Force-field packages print banners ("CHGNet v0.3.0 initialized ...") on stdout; keep
+        # stdout for results (the CLI's --json) and pass the text to the log instead.
+        captured = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(captured):
+                run_locally(
+                    job_or_flow,
+                    store=store,
+                    log=False,
+                    ensure_success=True,
+                    create_folders=True,
+                    root_dir=root_dir or tmp,
+                )
+        except RuntimeError as exc:
+            raise RelaxationError(
+                f"{job_or_flow.name!r} did not finish ({exc}); the job's own error is logged "
+                "above (logger 'jobflow')"
+            ) from exc
+        finally:
+            if captured.getvalue().strip():
+                logger.info("%s", captured.getvalue().strip())
+        return job_or_flow.output.resolve(store)
+
+
+def relax_structure(
+    structure: Structure,
+    force_field: str = "chgnet",
+    fmax: float = DEFAULT_FMAX_EV_PER_A,
+    relax_cell: bool = True,
+    steps: int = 500,
+    **kwargs: Any,
+) -> RelaxationDocument:
+    """Relax one ordered structure locally and summarise it.
+
+    Parameters
+    ----------
+    structure
+        Ordered pymatgen structure (e.g. an ordered 84-atom ME1-NZSP cell).
+    force_field
+        "chgnet" (default), "sevennet", ... or "vasp" on a machine where VASP is configured.
+    fmax
+        Force criterion in eV/Å.
+    relax_cell
+        Relax the lattice as well as the positions.
+    steps
+        Maximum number of optimiser steps.
+    **kwargs
+        Passed to :func:`get_relax_maker`.
+
+    Returns
+    -------
+    RelaxationDocument
+        Energy per atom, final structure and lattice, steps, convergence and settings.
+    """
+    validate_structure(structure)
+    key = normalise_relaxer_name(force_field)
+    if key == "none":
+        raise RelaxInputError("force_field='none' does not relax anything; pick chgnet or vasp")
+    maker = get_relax_maker(key, fmax=fmax, relax_cell=relax_cell, steps=steps, **kwargs)
+    start = time.perf_counter()
+    task_doc = run_job_locally(maker.make(structure))
+    elapsed = time.perf_counter() - start
+    logger.info("%s relaxation of %d sites took %.1f s", key, len(structure), elapsed)
+    settings = {
+        "relaxer": key,
+        "fmax_eV_per_A": float(fmax),
+        "relax_cell": bool(relax_cell),
+        "max_steps": int(steps),
+        "model": getattr(task_doc, "forcefield_name", None) or key,
+        "model_version": getattr(task_doc, "forcefield_version", None),
+        "elapsed_s": round(elapsed, 2),
+    }
+    return RelaxationDocument.from_task_document(
+        task_doc, key, settings=settings, initial_structure=structure, fmax=fmax
+    )
