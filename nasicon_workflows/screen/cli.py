@@ -179,6 +179,8 @@ def maker_from_args(args: argparse.Namespace) -> tuple[ScreeningFlowMaker, list[
     if not args.submit:
         # On --submit the engine runs on the worker, which may have VASP where this machine has not.
         stages.check_relax(args.relax)
+        if args.phonons:
+            stages.check_relax(stages.phonon_engine(args.relax))
     return maker, compositions
 
 

@@ -83,6 +83,11 @@ class CandidateResult(BaseModel):
         None, description="Max - min relaxed energy over orderings, eV per M cation"
     )
     lowest_energy_per_atom_eV: float | None = None
+    phonons: dict[str, Any] | None = Field(
+        None,
+        description="Phonon summary of the lowest-energy configuration (relax stage's "
+        "PhononFreeEnergyDocument: imaginary modes, F_vib(T), -T S_config), if computed",
+    )
     provenance: dict[str, Any] = Field(
         default_factory=dict, description="uuid of the job behind each number"
     )

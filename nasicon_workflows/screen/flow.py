@@ -208,9 +208,15 @@ class ScreeningFlowMaker(Maker):
         )
         bvse.append_name(f" [{formula}]")
         jobs = [build, relax, bvse]
+        phonons = None
+        if self.phonons:
+            phonon_job = phonons_of_lowest(relax.output, formula, self)
+            phonon_job.append_name(f" [{formula}]")
+            jobs.append(phonon_job)
+            phonons = phonon_job.output
         summary = summarize_candidate(
             record, relax.output, bvse.output, candidate_key(formula, self), cache_dir,
-            {"build": build.uuid},
+            {"build": build.uuid}, phonons,
         )
         summary.append_name(f" [{formula}]")
         jobs.append(summary)
@@ -517,6 +523,41 @@ def bvse_configurations(
     return out
 
 
+@job(name="screen phonons")
+def phonons_of_lowest(
+    configurations: list[dict[str, Any]], formula: str, maker: ScreeningFlowMaker
+) -> Response | dict[str, Any]:
+    """Phonons (relax stage's ``NasiconPhononMaker``) of the lowest-energy configuration.
+
+    Without energies (``relax="none"``) configuration 0, the best ordering score, is used.
+    """
+    with_energy = [c for c in configurations if c.get("energy_per_atom_eV") is not None]
+    chosen = min(with_energy, key=lambda c: c["energy_per_atom_eV"]) if with_energy \
+        else configurations[0]
+    structure = as_structure(chosen["structure"])
+    engine = stages.phonon_engine(maker.relax)
+    key = settings_key("phonons", structure.as_dict(), engine)
+    cache = ResultCache.from_dir(maker.cache_dir)
+    if cache and (hit := cache.get("phonons", key)) is not None:
+        return hit
+    logger.info("%s: phonons of configuration %d (%s)", formula, chosen["index"] + 1, engine)
+    flow = stages.phonon_maker(engine).make(structure, composition=formula)
+    record = record_phonons(flow.output, chosen["index"], key, maker.cache_dir)
+    return Response(replace=Flow([flow, record], output=record.output))
+
+
+@job(name="screen record phonons")
+def record_phonons(
+    document: Any, index: int, key: str, cache_dir: str | None
+) -> dict[str, Any]:
+    """The phonon summary of one configuration, cached at once."""
+    record = {"index": index, **as_mapping(document), "phonon_job_uuid": _current_uuid()}
+    cache = ResultCache.from_dir(cache_dir)
+    if cache:
+        cache.put("phonons", key, record)
+    return record
+
+
 @job(name="screen candidate summary", output_schema=CandidateResult)
 def summarize_candidate(
     record: GateRecord,
@@ -525,6 +566,7 @@ def summarize_candidate(
     key: str,
     cache_dir: str | None,
     provenance: dict[str, Any],
+    phonons: dict[str, Any] | None = None,
 ) -> CandidateResult:
     """Combine the configurations of one candidate: barrier mean/std over orderings, ordering
     energy range; store the finished candidate in the cache."""
@@ -559,12 +601,16 @@ def summarize_candidate(
             float(max(energies) - min(energies)) if len(energies) >= 2 else None
         ),
         lowest_energy_per_atom_eV=min(per_atom) if per_atom else None,
+        phonons=None if phonons is None else {
+            k: v for k, v in as_mapping(phonons).items() if not k.startswith("@")
+        },
         provenance={
             **provenance,
             "classifier": record.classifier_job_uuid,
             "relax": [c.relax_job_uuid for c in configs],
             "bvse": [c.bvse_job_uuid for c in configs],
             "summary": _current_uuid(),
+            "phonons": None if phonons is None else as_mapping(phonons).get("phonon_job_uuid"),
         },
     )
     cache = ResultCache.from_dir(cache_dir)
@@ -593,6 +639,9 @@ def ranking_row(candidate: CandidateResult) -> dict[str, Any]:
     row["relax_jobs"] = ";".join(str(u) for u in prov.get("relax", []) if u)
     row["bvse_jobs"] = ";".join(sorted({str(u) for u in prov.get("bvse", []) if u}))
     row["summary_job"] = prov.get("summary")
+    if candidate.phonons:
+        row["n_imaginary_modes"] = candidate.phonons.get("n_imaginary_modes")
+        row["phonon_job"] = prov.get("phonons")
     row["from_cache"] = candidate.from_cache
     return row
 

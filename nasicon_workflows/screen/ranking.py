@@ -202,7 +202,8 @@ def rank_candidates(
             missing = frame.loc[column.isna(), "composition"].tolist()
             notes.append(
                 f"criterion '{criterion}' dropped: no value for {', '.join(map(str, missing))}"
-                + (" (a single ordering has no energy spread)" if criterion == "energetics" else "")
+                + (" (the spread needs at least two relaxed orderings)"
+                   if criterion == "energetics" else "")
             )
             continue
         used[criterion] = weight

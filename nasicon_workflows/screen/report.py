@@ -46,20 +46,86 @@ def _fmt(value: Any, spec: str = ".3f") -> str:
 
 
 def _classifier_lines(info: Mapping[str, Any]) -> list[str]:
+    """Model identity as a list, cross-validated metrics as a mean ± std table."""
     if not info:
         return ["- (the classifier reported no evaluation numbers)"]
     lines = []
     for key, value in info.items():
+        if key == "metrics":
+            continue
         if isinstance(value, float):
             value = f"{value:.3f}"
         elif isinstance(value, (dict, list)):
-            value = json.dumps(value, default=str)
+            value = ", ".join(map(str, value))
         lines.append(f"- {key}: {value}")
+    metrics = info.get("metrics") or {}
+    # keys look like "cv1x10.accuracy.mean": protocol, metric, statistic
+    table: dict[tuple[str, str], dict[str, float]] = {}
+    for key, value in metrics.items():
+        protocol, _, rest = key.partition(".")
+        metric, _, stat = rest.rpartition(".")
+        table.setdefault((protocol, metric or rest), {})[stat or "value"] = value
+    if table:
+        lines += ["", "| protocol | metric | mean ± std over folds |", "|---|---|---|"]
+        for (protocol, metric), stats in table.items():
+            cell = (f"{stats['mean']:.3f} ± {stats.get('std', float('nan')):.3f}"
+                    if "mean" in stats else ", ".join(f"{k} {v:.3f}" for k, v in stats.items()))
+            lines.append(f"| {protocol} | {metric} | {cell} |")
+        lines.append("")
+        lines.append("(cvRxK = R repeats of stratified K-fold cross-validation on the training "
+                     "data, as stored with the model; `nasicon-workflows evaluate` gives the "
+                     "full evaluation.)")
     return lines
 
 
-def render_report(result: ScreeningResult, failed_jobs: Mapping[str, str] | None = None) -> str:
-    """The human-readable report (Markdown)."""
+def _phonon_lines(result: ScreeningResult) -> list[str]:
+    rows = []
+    for cand in result.candidates:
+        ph = cand.phonons
+        if not ph:
+            continue
+        temps = ph.get("temperatures_K") or []
+        g = ph.get("g_vib_config_eV_per_fu") or []
+        g_text = ", ".join(f"{t:.0f} K: {v:.3f}" for t, v in zip(temps, g)) or "–"
+        rows.append(
+            f"| {cand.composition} | {ph.get('index')} | {ph.get('n_imaginary_modes')} | "
+            f"{_fmt(ph.get('min_frequency_THz'))} | {g_text} |"
+        )
+    if not rows:
+        return []
+    return ["| composition | configuration | imaginary modes | lowest frequency (THz) | "
+            "F_vib - T S_config (eV/fu) |", "|---|---|---|---|---|", *rows]
+
+
+def _configuration_lines(result: ScreeningResult) -> list[str]:
+    lines = ["| composition | configuration | cell formula | composition error | atoms | "
+             "E (eV/atom) | E_3D (eV) |", "|---|---|---|---|---|---|---|"]
+    for cand in result.candidates:
+        for c in cand.configurations:
+            lines.append(
+                f"| {cand.composition} | {c.index} | {c.realised_formula or '–'} | "
+                f"{_fmt(c.composition_error)} | {c.n_atoms} | {_fmt(c.energy_per_atom_eV, '.4f')} "
+                f"| {_fmt(c.barriers_eV.get('3D'))} |"
+            )
+    return lines if len(lines) > 2 else []
+
+
+def render_report(
+    result: ScreeningResult,
+    failed_jobs: Mapping[str, str] | None = None,
+    maps: list[str] | None = None,
+) -> str:
+    """The human-readable report (Markdown).
+
+    Parameters
+    ----------
+    result
+        The screen.
+    failed_jobs
+        Name -> error of failed jobs.
+    maps
+        Relative paths of BVSE landscape files to list.
+    """
     settings = result.settings
     scored = result.scored
     selected = [r for r in scored if r.selected]
@@ -120,6 +186,14 @@ def render_report(result: ScreeningResult, failed_jobs: Mapping[str, str] | None
             + f" | {_fmt(cand.ordering_energy_range_eV_per_m)} | {'yes' if cand.from_cache else 'no'}"
             f" | {cand.error or ''} |"
         )
+    phonon_lines = _phonon_lines(result)
+    if phonon_lines:
+        lines += ["", "Phonons of the lowest-energy configuration (harmonic; relax stage's "
+                  "phonon flow):", "", *phonon_lines]
+    config_lines = _configuration_lines(result)
+    if config_lines:
+        lines += ["", "Configurations (the finite cell realises the composition to within the "
+                  "composition error, in atoms per formula unit):", "", *config_lines]
     lines += ["", "## Ranking", ""]
     frame = ranking_frame(result)
     if frame.empty:
@@ -162,9 +236,25 @@ def render_report(result: ScreeningResult, failed_jobs: Mapping[str, str] | None
         + ("were not run; energies are missing." if settings.get("relax") == "none" else
            "are force-field (or DFT) minima of ordered cells, not free energies."),
     ]
+    if maps:
+        lines += ["", "## Files", "", "- plots/descriptor_map.png: descriptor map of the scored "
+                  "compositions coloured by probability (selected ones circled)"]
+        lines += [f"- {m}" for m in maps]
     if failed_jobs:
         lines += ["", "## Failed jobs", ""] + [f"- {k}: {v}" for k, v in failed_jobs.items()]
     return "\n".join(lines) + "\n"
+
+
+def _unique_labels(structure):
+    """A copy whose site labels are unique, as the CIF format requires: the framework label
+    (Na1, M1, O3, ...) keeps its meaning and gets a running number (Na1_1, Na1_2, ...)."""
+    out = structure.copy()
+    seen: dict[str, int] = {}
+    for site in out:
+        base = site.label or site.species_string
+        seen[base] = seen.get(base, 0) + 1
+        site.label = f"{base}_{seen[base]}"
+    return out
 
 
 def _write_cifs(result: ScreeningResult, folder: Path) -> list[Path]:
@@ -178,7 +268,7 @@ def _write_cifs(result: ScreeningResult, folder: Path) -> list[Path]:
             if config.structure is None:
                 continue
             path = folder / f"{safe_name(cand.composition)}_{config.index}.cif"
-            text = str(CifWriter(as_structure(config.structure)))
+            text = str(CifWriter(_unique_labels(as_structure(config.structure))))
             written.append(atomic_write_text(path, text))
     return written
 
@@ -213,7 +303,10 @@ def write_outputs(
     paths["results.json"] = atomic_write_text(
         out / "results.json", json.dumps(payload, indent=1, default=str)
     )
-    paths["report.md"] = atomic_write_text(out / "report.md", render_report(result, failed_jobs))
+    maps = sorted(str(p.relative_to(out)) for p in (out / "bvse_maps").glob("*") if p.is_file())
+    paths["report.md"] = atomic_write_text(
+        out / "report.md", render_report(result, failed_jobs, maps)
+    )
     for i, path in enumerate(_write_cifs(result, out / "structures")):
         paths[f"cif{i}"] = path
     from nasicon_workflows.screen import plots

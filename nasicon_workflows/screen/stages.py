@@ -23,6 +23,8 @@ __all__ = [
     "check_relax",
     "classifier_summary",
     "enumerate_and_score",
+    "phonon_engine",
+    "phonon_maker",
     "relax_maker",
     "score_compositions",
 ]
@@ -151,6 +153,17 @@ def relax_maker(engine: str, fmax: float, steps: int | None = None):
     if steps is not None:
         kwargs["steps"] = steps
     return relax.get_relax_maker(engine, **kwargs)
+
+
+def phonon_engine(relax_engine: str) -> str:
+    """Engine of the phonon calculation: the relaxation engine, CHGNet when relaxations are off."""
+    return "chgnet" if relax_engine == "none" else relax_engine
+
+
+def phonon_maker(engine: str):
+    """The relax stage's ``NasiconPhononMaker`` (atomate2 phonons + F_vib(T) - T S_config)."""
+    relax = _stage("relax", "issue 5, relaxation and phonons")
+    return relax.NasiconPhononMaker(phonon_maker=relax.get_phonon_maker(engine))
 
 
 def check_relax(engine: str) -> None:

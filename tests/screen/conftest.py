@@ -32,10 +32,23 @@ class StandInRelaxMaker(Maker):
         return {"structure": relaxed, "output": {"energy": -0.1 * relaxed.volume}}
 
 
+@dataclass
+class StandInPhononMaker(Maker):
+    """Reports the cell it was given: lowest frequency = -(volume / 1000) THz."""
+
+    name: str = "stand-in phonons"
+
+    @job
+    def make(self, structure, composition=None):
+        return {"n_imaginary_modes": 0, "is_dynamically_stable": True,
+                "min_frequency_THz": -structure.volume / 1000.0, "composition": composition,
+                "temperatures_K": [300.0], "g_vib_config_eV_per_fu": [-0.1]}
+
+
 @pytest.fixture
 def calls(monkeypatch):
     """Install stand-in stages; returns a counter of calls per stage."""
-    counter = {"score": 0, "build": 0, "relax": 0, "bvse": 0}
+    counter = {"score": 0, "build": 0, "relax": 0, "bvse": 0, "phonons": 0}
 
     def score(formulas):
         counter["score"] += 1
@@ -71,6 +84,11 @@ def calls(monkeypatch):
             grid_spacing_A=(resolution,) * 3, energy_min_eV=0.0,
         )
 
+    def phonon_maker(engine):
+        counter["phonons"] += 1
+        return StandInPhononMaker()
+
+    monkeypatch.setattr(stages, "phonon_maker", phonon_maker)
     monkeypatch.setattr(stages, "score_compositions", score)
     monkeypatch.setattr(stages, "build_configurations", build)
     monkeypatch.setattr(stages, "relax_maker", relax_maker)

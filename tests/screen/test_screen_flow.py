@@ -165,3 +165,21 @@ def test_atomic_json_store_round_trip_and_no_partial_file(tmp_path, monkeypatch)
     monkeypatch.undo()
     assert len(json.loads(path.read_text())) == 2
     assert not list(tmp_path.glob(".docs.json.*"))
+
+
+def test_phonons_of_the_lowest_energy_configuration(calls, tmp_path):
+    maker = ScreeningFlowMaker(top=1, threshold=0.0, orderings=3, phonons=True)
+    result = run_screen(maker, tmp_path, [FORMULAS[2]]).result
+    cand = result.candidates[0]
+    lowest = min(cand.configurations, key=lambda c: c.energy_per_atom_eV)
+    # the stand-in energy is -0.1 eV/Å^3: the largest cell has the lowest energy per atom
+    assert lowest.volume_A3 == max(c.volume_A3 for c in cand.configurations)
+    assert cand.phonons["index"] == lowest.index
+    assert cand.phonons["min_frequency_THz"] == pytest.approx(-lowest.volume_A3 / 1000.0)
+    assert cand.phonons["composition"] == FORMULAS[2]
+    assert result.ranking[0]["n_imaginary_modes"] == 0
+    assert "imaginary modes" in (tmp_path / "report.md").read_text()
+    # resumed: the phonon result comes from the cache with the candidate
+    n = calls["phonons"]
+    again = run_screen(maker, tmp_path, [FORMULAS[2]], resume=True).result
+    assert again.candidates[0].phonons == cand.phonons and calls["phonons"] == n
