@@ -68,9 +68,10 @@ GRID_CONVENTIONS = ("periodic", "bvlain")
 BYTES_PER_GRID_POINT = 112
 
 _BLOCK = 8  # grid points per block edge: ~0.8 Å at 0.1 Å, a cheap margin on the neighbour sphere
-# Pair energies are tabulated in r^2 (linear interpolation) above 0.5 Å, where they are smooth:
-# 32768 points keep the table in cache and the error below 2e-5 eV per grid point in the low-energy
-# region (measured against the exact kernel, tests/test_bvse_engine.py).
+# Pair energies are tabulated in r^2 (linear interpolation, float32 values, float64 sums) above
+# 0.5 Å, where they are smooth: 32768 points keep the table in cache and the error below 2e-5 eV
+# per grid point in the low-energy region (measured against the exact kernel,
+# tests/test_bvse_engine.py).
 _TABLE_S0 = 0.25  # Å^2
 _TABLE_POINTS = 32768
 
@@ -246,7 +247,7 @@ def _pair_energy(r2, r_min, alpha, d0, pref, length):
     return 0.5 * d0 * (x * x - 1.0)
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, fastmath=True, error_model="numpy")
 def _grid_kernel(out, frac0, frac1, frac2, lattice, block_origin, centers, half_diag, ptr, idx, xyz,
                  kind, table, s0, inv_h, exact, r_min, alpha, d0, pref, length, cutoff2):
     n0, n1, n2 = out.shape
@@ -357,7 +358,7 @@ def _pair_table(params: FrameworkParameters, cutoff: float):
             table[t] = pref / r * erfc(r / length)
         else:
             table[t] = 0.5 * d0 * ((np.exp(alpha * (r_min - r)) - 1.0) ** 2 - 1.0)
-    return np.ascontiguousarray(kind.ravel(), dtype=np.int64), table, 1.0 / h
+    return np.ascontiguousarray(kind.ravel(), dtype=np.int64), table.astype(np.float32), 1.0 / h
 
 
 def _framework(structure: Structure, ion: MobileIon, cutoff: float, screening: float,
