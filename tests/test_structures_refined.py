@@ -214,3 +214,22 @@ def test_shipped_json_is_the_shared_source():
         "structures", "refined_structures_tables_s4_s7.json").read_text())
     assert [r["label"] for r in shipped["refinements"]] == list(REFINED_LABELS)
     assert len(shipped["notes"]) == 8
+
+
+def test_cif_in_another_origin_is_checked_on_its_own_coordinates(tmp_path):
+    from pymatgen.io.cif import CifWriter
+
+    from nasicon_workflows.structures import load_reference_structure
+
+    shifted = load_reference_structure("ME1-NZSP")
+    shifted.translate_sites(range(len(shifted)), [0.1, 0.2, 0.3])
+    path = tmp_path / "shifted.cif"
+    path.write_text(str(CifWriter(shifted)))
+    ref = Refinement.from_cif(path, nominal_composition="Na3.5Zr1.0Ti0.5Lu0.5Si2PO12")
+    assert validate_refinement(ref) == []
+    structure, _, _ = ingest_refinement(ref, mode="strict")
+    def key(s):
+        return sorted((site.label, *(round(x % 1.0, 4) % 1.0 for x in site.frac_coords)) for site in s)
+
+    assert key(structure) == key(shifted)
+    assert {s.label for s in structure} == {s.label for s in shifted}

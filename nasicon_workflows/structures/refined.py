@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 from pymatgen.core import Lattice, Structure
 
 from nasicon_workflows.composition import (
@@ -111,6 +111,9 @@ class Refinement(BaseModel):
     beta: float | None = None
     sites: list[RefinedSite]
     z_formula_units: float = Z_CONVENTIONAL
+    # The full structure when the refinement was read from a CIF/Structure (any setting); its
+    # own coordinates are then used instead of a C2/c expansion of one site per label.
+    _structure: Structure | None = PrivateAttr(default=None)
 
     @classmethod
     def from_json_entry(cls, entry: Mapping, source: str = "") -> Refinement:
@@ -273,11 +276,24 @@ def refinement_from_structure(
                                      x=x, y=y, z=z, label=base_label(lab)))
     lat = structure.lattice
     v_fu = framework_geometry()[0].volume / Z_CONVENTIONAL
-    return Refinement(
+    ref = Refinement(
         label=label, source=label, nominal_composition=nominal_composition,
         a=lat.a, b=lat.b, c=lat.c, beta=lat.beta, sites=sites,
         z_formula_units=float(max(1, round(lat.volume / v_fu))),
     )
+    ref._structure = structure.copy()
+    return ref
+
+
+def _relabelled(ref: Refinement, groups: Mapping[str, list[RefinedSite]]) -> Structure | None:
+    """The refinement's own structure with its sites relabelled to framework labels."""
+    if ref._structure is None:
+        return None
+    label_map = {s.label: lab for lab, members in groups.items() for s in members}
+    structure = ref._structure.copy()
+    for site in structure:
+        site.label = label_map.get(base_label(site.label or ""), site.label)
+    return structure
 
 
 def load_refinement(label: str) -> Refinement:
@@ -461,19 +477,21 @@ def _distance_defects(ref: Refinement, groups, oxi) -> list[Defect]:
         return []
     beta = ref.beta or FRAMEWORK_BETA_DEG
     note = "" if ref.beta else f" (beta not reported; framework beta {FRAMEWORK_BETA_DEG:.2f} deg used)"
-    lattice = Lattice.monoclinic(ref.a, ref.b, ref.c, beta)
-    labels, species, coords = [], [], []
-    for label, members in groups.items():
-        labels.append(label)
-        species.append({s.element: max(s.occupancy, 1e-6) for s in members})
-        coords.append([members[0].x, members[0].y, members[0].z])
-    try:
-        with _quiet_warnings():
-            struct = Structure.from_spacegroup("C2/c", lattice, [dict(sp) for sp in species], coords,
-                                               labels=labels, tol=1e-3)
-    except Exception as exc:  # overlapping/duplicated positions make pymatgen raise
-        return [Defect(kind="impossible_distance", site="all", expected="expandable C2/c sites",
-                       found=f"symmetry expansion failed: {exc}")]
+    struct = _relabelled(ref, groups)
+    if struct is None:
+        lattice = Lattice.monoclinic(ref.a, ref.b, ref.c, beta)
+        labels, species, coords = [], [], []
+        for label, members in groups.items():
+            labels.append(label)
+            species.append({s.element: max(s.occupancy, 1e-6) for s in members})
+            coords.append([members[0].x, members[0].y, members[0].z])
+        try:
+            with _quiet_warnings():
+                struct = Structure.from_spacegroup("C2/c", lattice, species, coords, labels=labels,
+                                                   tol=1e-3)
+        except Exception as exc:  # overlapping/duplicated positions make pymatgen raise
+            return [Defect(kind="impossible_distance", site="all", expected="expandable C2/c sites",
+                           found=f"symmetry expansion failed: {exc}")]
     limits = {}
     for label, members in groups.items():
         subl = _sublattice(members[0].element)
@@ -652,8 +670,11 @@ def ingest_refinement(
         nominal = _nominal(ref)
         oxi = _oxidation_states({el for sp in occ.values() for el in sp}, nominal)
         lattice = Lattice.monoclinic(ref.a, ref.b, ref.c, ref.beta)
-        lat0, coords, labels = framework_geometry()
-        if all(s.x is not None for s in ref.sites):
+        own = _relabelled(ref, groups)
+        if own is not None:
+            own.add_oxidation_state_by_element(oxi)
+            structure = own
+        elif all(s.x is not None for s in ref.sites):
             structure = Structure.from_spacegroup(
                 "C2/c", lattice,
                 [{f"{el}{_sign(oxi[el])}": x for el, x in occ[lab].items()} for lab in groups],
