@@ -64,7 +64,8 @@ logger = logging.getLogger(__name__)
 GRID_CONVENTIONS = ("periodic", "bvlain")
 
 #: Upper bound of the bytes held per grid point by the landscape and the percolation sweep
-#: (energies, sort order, union-find parent/size/offsets, lattice basis, flags).
+#: (energies and their shifted copy, point -> node map, site map, and in the worst case where
+#: the sweep visits every point, sort order, union-find parent/size/offsets, lattice basis, flags).
 BYTES_PER_GRID_POINT = 112
 
 _BLOCK = 8  # grid points per block edge: ~0.8 Å at 0.1 Å, a cheap margin on the neighbour sphere

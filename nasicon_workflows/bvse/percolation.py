@@ -88,14 +88,17 @@ def _add_vector(basis, rank, root, vx, vy, vz):
 @numba.njit(cache=True)
 def _sweep(energies, order, shape, offsets, site_of_point, n_sites, e_stop):
     n0, n1, n2 = shape[0], shape[1], shape[2]
-    n = energies.shape[0]
-    parent = np.full(n, -1, dtype=np.int32)
-    size = np.zeros(n, dtype=np.int32)
-    off = np.zeros((n, 3), dtype=np.int32)
-    basis = np.zeros((n, 9), dtype=np.int32)
-    rank = np.zeros(n, dtype=np.int8)
-    rep = np.full(n, -1, dtype=np.int32)  # a mobile-ion site held by the component, or -1
-    reported = np.zeros(n, dtype=np.int8)  # highest rank already reported for that site's cluster
+    # Union-find nodes are positions in ``order`` (only points below the cap are ever visited),
+    # so the per-node arrays scale with the visited region, not with the grid.
+    m = order.shape[0]
+    node_of_point = np.full(energies.shape[0], -1, dtype=np.int32)
+    parent = np.full(m, -1, dtype=np.int32)
+    size = np.zeros(m, dtype=np.int32)
+    off = np.zeros((m, 3), dtype=np.int32)
+    basis = np.zeros((m, 9), dtype=np.int32)
+    rank = np.zeros(m, dtype=np.int8)
+    rep = np.full(m, -1, dtype=np.int32)  # a mobile-ion site held by the component, or -1
+    reported = np.zeros(m, dtype=np.int8)  # highest rank already reported for that site's cluster
     thresholds = np.full(3, np.inf)
     max_rank = 0
     merges = np.zeros((max(n_sites, 1), 3))  # energy, site a, site b
@@ -111,11 +114,12 @@ def _sweep(energies, order, shape, offsets, site_of_point, n_sites, e_stop):
         if e > e_stop:
             break
         n_processed += 1
-        parent[p] = p
-        size[p] = 1
+        node_of_point[p] = t
+        parent[t] = t
+        size[t] = 1
         s = site_of_point[p]
         if s >= 0:
-            rep[p] = s
+            rep[t] = s
             site_roots += 1
         pi = p // (n1 * n2)
         pj = (p // n2) % n1
@@ -146,10 +150,10 @@ def _sweep(energies, order, shape, offsets, site_of_point, n_sites, e_stop):
             elif qk >= n2:
                 qk -= n2
                 tz = 1
-            b = (qi * n1 + qj) * n2 + qk
-            if parent[b] < 0:
+            b = node_of_point[(qi * n1 + qj) * n2 + qk]
+            if b < 0:
                 continue
-            ra, oax, oay, oaz = _find(parent, off, p)
+            ra, oax, oay, oaz = _find(parent, off, t)
             rb, obx, oby, obz = _find(parent, off, b)
             vx = obx + tx - oax
             vy = oby + ty - oay
