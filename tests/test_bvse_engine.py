@@ -189,3 +189,15 @@ def test_error_missing_parameters(nzp):
 
 def test_errors_are_package_errors():
     assert issubclass(GridTooLargeError, NasiconWorkflowsError)
+
+
+def test_small_cell_sums_many_images():
+    # Cubic NaNbO3 perovskite (a = 3.95 Å): the 10 Å sphere spans about five cells each way, so
+    # this checks the periodic image construction of the engine against pymatgen's neighbours.
+    s = Structure(Lattice.cubic(3.95), ["Na+", "Nb5+", "O2-", "O2-", "O2-"],
+                  [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
+    landscape = compute_landscape(s, resolution=0.35, exact=True)
+    for ijk in [(0, 0, 0), (3, 5, 7), (10, 2, 9), (11, 11, 11)]:
+        frac = np.array([landscape.frac_axes[d][ijk[d]] for d in range(3)])
+        ref = brute_force_energy(s, s.lattice.get_cartesian_coords(frac), 0.75, 10.0)
+        assert landscape.energies_eV[ijk] == pytest.approx(ref, rel=1e-9, abs=1e-9)
