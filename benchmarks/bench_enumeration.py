@@ -29,8 +29,12 @@ def _rss_mb() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=1_000_000, help="compositions for the vectorised path")
-    parser.add_argument("--sample", type=int, default=300, help="compositions for the matminer loop")
+    parser.add_argument(
+        "--n", type=int, default=1_000_000, help="compositions for the vectorised path"
+    )
+    parser.add_argument(
+        "--sample", type=int, default=300, help="compositions for the matminer loop"
+    )
     parser.add_argument("--chunk-size", type=int, default=200_000)
     parser.add_argument("--model", default=None, help="gate model (default: the default gate)")
     args = parser.parse_args()
@@ -43,8 +47,10 @@ def main() -> None:
 
     gate = SynthesizabilityGate.load_default(args.model or DEFAULT_GATE_MODEL)
     rules = EnumerationRules()
-    print(f"gate: {gate.model_name} on {gate.features}; rules: default (pool of "
-          f"{len(rules.dopant_pool)}, 2-5 cations, step 0.1, Na 3.0-4.0)")
+    print(
+        f"gate: {gate.model_name} on {gate.features}; rules: default (pool of "
+        f"{len(rules.dopant_pool)}, 2-5 cations, step 0.1, Na 3.0-4.0)"
+    )
     rss0 = _rss_mb()
 
     # ---------------------------------------------------------------- vectorised
@@ -71,10 +77,12 @@ def main() -> None:
     wall = time.perf_counter() - t0
     rate_vec = n_done / t_score * 60
     rate_all = n_done / wall * 60
-    print(f"vectorised: {n_done:,} compositions; featurize+classify {t_score:.2f} s "
-          f"({rate_vec:,.0f} per minute); with enumeration {wall:.2f} s ({rate_all:,.0f} per "
-          f"minute); {n_pass:,} with p >= {gate.threshold}, {n_in:,} inside the domain; "
-          f"peak RSS {_rss_mb():.0f} MB (start {rss0:.0f} MB)")
+    print(
+        f"vectorised: {n_done:,} compositions; featurize+classify {t_score:.2f} s "
+        f"({rate_vec:,.0f} per minute); with enumeration {wall:.2f} s ({rate_all:,.0f} per "
+        f"minute); {n_pass:,} with p >= {gate.threshold}, {n_in:,} inside the domain; "
+        f"peak RSS {_rss_mb():.0f} MB (start {rss0:.0f} MB)"
+    )
 
     # ---------------------------------------------------------------- one at a time (matminer)
     from nasicon_workflows.enumeration import CandidateChunk
@@ -88,21 +96,32 @@ def main() -> None:
     for i, comp in enumerate(comps):
         featurizer.featurize(comp.to_pymatgen())
         desc = compute_descriptors(comp, gate.convention)
-        extra = gate.score_arrays(
-            np.array([[comp.m_site[el] for el in comp.m_site]]), list(comp.m_site), comp.si
-        ) if gate.metadata.feature_set != "published" else None
-        row = ([getattr(desc, f) for f in gate.features] if extra is None
-               else [extra[f][0] for f in gate.features])
+        extra = (
+            gate.score_arrays(
+                np.array([[comp.m_site[el] for el in comp.m_site]]), list(comp.m_site), comp.si
+            )
+            if gate.metadata.feature_set != "published"
+            else None
+        )
+        row = (
+            [getattr(desc, f) for f in gate.features]
+            if extra is None
+            else [extra[f][0] for f in gate.features]
+        )
         probs[i] = gate.predict_proba(np.array([row]))[0]
     t_loop = time.perf_counter() - t0
     rate_loop = len(comps) / t_loop * 60
     check = gate.score_arrays(sample.amounts, sample.elements, sample.si)["probability"]
     agree = float(np.max(np.abs(check - probs)))
-    print(f"per composition (matminer magpie + descriptors + predict_proba): {len(comps)} in "
-          f"{t_loop:.2f} s ({rate_loop:,.0f} per minute; {n_done:,} would take "
-          f"{n_done / rate_loop:,.0f} min); max |p_vectorised - p_loop| = {agree:.2e}")
-    print(f"ratio vectorised / per-composition: {rate_vec / rate_loop:,.0f}x "
-          f"(including enumeration: {rate_all / rate_loop:,.0f}x)")
+    print(
+        f"per composition (matminer magpie + descriptors + predict_proba): {len(comps)} in "
+        f"{t_loop:.2f} s ({rate_loop:,.0f} per minute; {n_done:,} would take "
+        f"{n_done / rate_loop:,.0f} min); max |p_vectorised - p_loop| = {agree:.2e}"
+    )
+    print(
+        f"ratio vectorised / per-composition: {rate_vec / rate_loop:,.0f}x "
+        f"(including enumeration: {rate_all / rate_loop:,.0f}x)"
+    )
 
 
 if __name__ == "__main__":

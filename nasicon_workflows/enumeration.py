@@ -16,7 +16,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
-import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -38,8 +37,29 @@ __all__ = [
 
 #: Cations of the oxide precursors of Zuo et al. 2026 (Methods): the default M-site pool.
 DEFAULT_DOPANT_POOL = (
-    "Ca", "Zn", "Mg", "Ga", "Y", "Bi", "Al", "Sc", "In", "Nd", "Er", "Tm", "Lu", "Zr", "Sn", "Hf",
-    "Ge", "Ce", "Ir", "Ti", "Ta", "Mo", "W",
+    "Ca",
+    "Zn",
+    "Mg",
+    "Ga",
+    "Y",
+    "Bi",
+    "Al",
+    "Sc",
+    "In",
+    "Nd",
+    "Er",
+    "Tm",
+    "Lu",
+    "Zr",
+    "Sn",
+    "Hf",
+    "Ge",
+    "Ce",
+    "Ir",
+    "Ti",
+    "Ta",
+    "Mo",
+    "W",
 )
 #: Shannon radius of Zr4+ in octahedral coordination (CN VI), pm: centre of the radius window.
 ZR_RADIUS_VI_PM = 72.0
@@ -97,8 +117,10 @@ class EnumerationRules:
         if not 1 <= lo <= hi:
             problems.append(f"n_cations {self.n_cations} must satisfy 1 <= min <= max")
         elif self.step > 0 and hi > round(2.0 / self.step):
-            problems.append(f"n_cations max {hi} exceeds the {round(2.0 / self.step)} steps of "
-                            f"{self.step} on the M site")
+            problems.append(
+                f"n_cations max {hi} exceeds the {round(2.0 / self.step)} steps of "
+                f"{self.step} on the M site"
+            )
         vlo, vhi = self.valence_range
         if vlo > vhi:
             problems.append(f"valence_range {self.valence_range} has min > max")
@@ -112,8 +134,10 @@ class EnumerationRules:
         table = {**DEFAULT_OXIDATION_STATES, **self.oxidation_states}
         unknown = [el for el in self.dopant_pool if el not in table]
         if unknown:
-            problems.append(f"no oxidation state for pool element(s) {unknown}: pass "
-                            "oxidation_states or choose from " + ", ".join(sorted(table)))
+            problems.append(
+                f"no oxidation state for pool element(s) {unknown}: pass "
+                "oxidation_states or choose from " + ", ".join(sorted(table))
+            )
         missing = [el for el in self.required_elements if el not in self.dopant_pool]
         if missing:
             problems.append(f"required element(s) {missing} are not in the dopant pool")
@@ -177,15 +201,16 @@ class CandidateChunk:
 
 
 def _partitions(units: int, k: int) -> np.ndarray:
-    """Every ordered way to write ``units`` as ``k`` positive integers, shape (C(units-1, k-1), k)."""
+    """Every ordered way to write ``units`` as ``k`` positive integers (C(units-1, k-1) rows)."""
     combos = list(itertools.combinations(range(1, units), k - 1))
     cuts = np.array(combos, dtype=np.int64).reshape(len(combos), k - 1)
     edges = np.hstack([np.zeros((len(cuts), 1), np.int64), cuts, np.full((len(cuts), 1), units)])
     return np.diff(edges, axis=1)
 
 
-def enumerate_candidates(rules: EnumerationRules | None = None,
-                         chunk_size: int = 200_000) -> Iterator[CandidateChunk]:
+def enumerate_candidates(
+    rules: EnumerationRules | None = None, chunk_size: int = 200_000
+) -> Iterator[CandidateChunk]:
     """Stream every composition the rules admit, in chunks of at most ``chunk_size`` rows.
 
     Parameters
@@ -214,7 +239,8 @@ def enumerate_candidates(rules: EnumerationRules | None = None,
     lo_k, hi_k = rules.n_cations
     if m < lo_k:
         raise EmptyEnumerationError(
-            f"Only {m} pool element(s) pass the radius/valence rules ({', '.join(elements) or 'none'})"
+            f"Only {m} pool element(s) pass the radius/valence rules "
+            f"({', '.join(elements) or 'none'})"
             f" but at least {lo_k} cations are required: widen radius_window_pm or valence_range, "
             "or lower n_cations."
         )
@@ -262,7 +288,11 @@ def enumerate_candidates(rules: EnumerationRules | None = None,
         raise EmptyEnumerationError(
             f"No composition of {', '.join(elements)} with {lo_k}-{hi_k} cations in steps of "
             f"{rules.step} gives Na within {rules.na_range}"
-            + (f" while containing {list(rules.required_elements)}" if rules.required_elements else "")
+            + (
+                f" while containing {list(rules.required_elements)}"
+                if rules.required_elements
+                else ""
+            )
             + ": widen na_range or the pool."
         )
 
@@ -334,8 +364,9 @@ def screen_candidates(
         if progress:
             progress(len(chunk))
     best = sorted(heap, reverse=True)
-    rows = CandidateChunk(np.array([b[2] for b in best]).reshape(len(best), len(elements)),
-                          elements, rules.si)
+    rows = CandidateChunk(
+        np.array([b[2] for b in best]).reshape(len(best), len(elements)), elements, rules.si
+    )
     frame = gate.score(rows.compositions())
     frame.attrs["n_enumerated"] = n_seen
     frame.attrs["n_in_domain"] = n_in

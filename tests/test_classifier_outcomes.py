@@ -39,14 +39,21 @@ def test_add_outcomes_merges_retrains_and_versions(tmp_path):
     before = dataset_sha256()
     data_dir = tmp_path / "user"
     result = add_outcomes(_csv(tmp_path, GOOD), data_dir, model="gnb")
-    assert (result.n_added, result.n_user_rows, result.n_training_rows, result.version) == (2, 2, 60, 1)
+    assert (result.n_added, result.n_user_rows, result.n_training_rows, result.version) == (
+        2,
+        2,
+        60,
+        1,
+    )
     meta = json.loads((data_dir / "models" / "gnb-v1.json").read_text())
     assert meta["n_training_rows"] == 60 and meta["training_data_label"] == "user v1"
     assert meta["version"] == 1
     gate = load_user_gate("gnb", data_dir=data_dir)
     assert gate.metadata.n_training_rows == 60
 
-    more = _csv(tmp_path, "composition,outcome,source\nNa3.3Zr1.7Y0.3Si2PO12,yes,DOI 10.1/x\n", "b.csv")
+    more = _csv(
+        tmp_path, "composition,outcome,source\nNa3.3Zr1.7Y0.3Si2PO12,yes,DOI 10.1/x\n", "b.csv"
+    )
     second = add_outcomes(more, data_dir, model="gnb")
     assert (second.version, second.n_user_rows, second.n_training_rows) == (2, 3, 61)
     assert load_user_gate("gnb", data_dir=data_dir).metadata.version == 2
@@ -59,8 +66,10 @@ def test_add_outcomes_merges_retrains_and_versions(tmp_path):
 def test_retrained_model_learns_new_label(tmp_path):
     # Nine distinct In-doped rows labelled non-synthesizable surround the probe in feature space:
     # a retrained 5-nearest-neighbour model must now call it non-synthesizable.
-    rows = [f"Na{3 + a / 10:.1f}Zr{2 - a / 10:.1f}In{a / 10:.1f}Si2PO12,non-synthesizable,test"
-            for a in range(1, 10)]
+    rows = [
+        f"Na{3 + a / 10:.1f}Zr{2 - a / 10:.1f}In{a / 10:.1f}Si2PO12,non-synthesizable,test"
+        for a in range(1, 10)
+    ]
     path = _csv(tmp_path, "composition,outcome,source\n" + "\n".join(rows) + "\n")
     from nasicon_workflows.classifier.gate import train_gate
 
@@ -74,24 +83,45 @@ def test_retrained_model_learns_new_label(tmp_path):
 @pytest.mark.parametrize(
     ("text", "error", "message"),
     [
-        ("composition,result\nNa3Zr2Si2PO12,synthesizable\n", OutcomeFileError,
-         "lacks the column(s) ['outcome', 'source']"),
+        (
+            "composition,result\nNa3Zr2Si2PO12,synthesizable\n",
+            OutcomeFileError,
+            "lacks the column(s) ['outcome', 'source']",
+        ),
         ("composition,outcome,source\n", OutcomeFileError, "no rows"),
-        ("composition,outcome,source\nNa3.2Zr1.8In0.2Si2PO12,synthesizable,a\n"
-         "Na3Zr1.8In0.2Si2PO12,synthesizable,b\n", OutcomeValidationError,
-         "line 3: ChargeBalanceError"),
-        ("composition,outcome,source\nNa3.2Zr1.8In0.2Si2PO12,maybe,a\n", OutcomeValidationError,
-         "line 2: outcome 'maybe'"),
-        ("composition,outcome,source\nNa3.2Zr1.8In0.2Si2PO12,synthesizable,\n",
-         OutcomeValidationError, "line 2: empty source"),
-        ("composition,outcome,source\nNa3.2Zr1.8In0.2Si2PO12,synthesizable,a\n"
-         "Na3.2In0.2Zr1.8Si2PO12,synthesizable,b\n", OutcomeValidationError,
-         "lines 2, 3: Na3.2Zr1.8In0.2Si2PO12 appears 2 times"),
-        ("composition,outcome,source\nNa3.2Zr1.8In0.2Si2PO12,synthesizable,a\n"
-         "Na3.2In0.2Zr1.8Si2PO12,non-synthesizable,b\n", OutcomeConflictError,
-         "lines 2, 3: Na3.2Zr1.8In0.2Si2PO12 is labelled both"),
-        ("composition,outcome,source\nXx2Si2PO12,synthesizable,a\n", OutcomeValidationError,
-         "line 2: UnknownElementError"),
+        (
+            "composition,outcome,source\nNa3.2Zr1.8In0.2Si2PO12,synthesizable,a\n"
+            "Na3Zr1.8In0.2Si2PO12,synthesizable,b\n",
+            OutcomeValidationError,
+            "line 3: ChargeBalanceError",
+        ),
+        (
+            "composition,outcome,source\nNa3.2Zr1.8In0.2Si2PO12,maybe,a\n",
+            OutcomeValidationError,
+            "line 2: outcome 'maybe'",
+        ),
+        (
+            "composition,outcome,source\nNa3.2Zr1.8In0.2Si2PO12,synthesizable,\n",
+            OutcomeValidationError,
+            "line 2: empty source",
+        ),
+        (
+            "composition,outcome,source\nNa3.2Zr1.8In0.2Si2PO12,synthesizable,a\n"
+            "Na3.2In0.2Zr1.8Si2PO12,synthesizable,b\n",
+            OutcomeValidationError,
+            "lines 2, 3: Na3.2Zr1.8In0.2Si2PO12 appears 2 times",
+        ),
+        (
+            "composition,outcome,source\nNa3.2Zr1.8In0.2Si2PO12,synthesizable,a\n"
+            "Na3.2In0.2Zr1.8Si2PO12,non-synthesizable,b\n",
+            OutcomeConflictError,
+            "lines 2, 3: Na3.2Zr1.8In0.2Si2PO12 is labelled both",
+        ),
+        (
+            "composition,outcome,source\nXx2Si2PO12,synthesizable,a\n",
+            OutcomeValidationError,
+            "line 2: UnknownElementError",
+        ),
     ],
 )
 def test_invalid_outcome_files(tmp_path, text, error, message):
@@ -114,25 +144,52 @@ def test_conflict_and_repeat_with_shipped_data(tmp_path):
 def test_missing_file_and_dataset_csv(tmp_path):
     with pytest.raises(OutcomeFileError, match="does not exist"):
         read_outcomes_csv(tmp_path / "none.csv")
-    frame = read_dataset_csv(_csv(tmp_path, "composition,outcome\nNa3.2Zr1.8In0.2Si2PO12,1\n"
-                                            "Zr1.4Ti0.2Sn0.2Hf0.2Si2PO12,0\n"))
+    frame = read_dataset_csv(
+        _csv(
+            tmp_path,
+            "composition,outcome\nNa3.2Zr1.8In0.2Si2PO12,1\nZr1.4Ti0.2Sn0.2Hf0.2Si2PO12,0\n",
+        )
+    )
     assert frame["synthesizable"].tolist() == [True, False]
     with pytest.raises(OutcomeValidationError, match="one class only"):
         read_dataset_csv(_csv(tmp_path, "composition,outcome\nNa3.2Zr1.8In0.2Si2PO12,1\n", "c.csv"))
 
 
 def test_add_outcomes_cli(tmp_path, capsys):
-    rc = main(["add-outcomes", str(_csv(tmp_path, GOOD)), "--data-dir", str(tmp_path / "u"),
-               "--model", "gnb", "--json"])
+    rc = main(
+        [
+            "add-outcomes",
+            str(_csv(tmp_path, GOOD)),
+            "--data-dir",
+            str(tmp_path / "u"),
+            "--model",
+            "gnb",
+            "--json",
+        ]
+    )
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert out["version"] == 1 and out["n_added"] == 2
     assert np.isfinite(out["metrics"]["cv1x10.accuracy.mean"])
-    bad = _csv(tmp_path, "composition,outcome,source\nNa3Zr2Si2PO12,synthesizable,x\n"
-                         "Na3Zr2Si2PO12,non-synthesizable,y\n", "bad.csv")
+    bad = _csv(
+        tmp_path,
+        "composition,outcome,source\nNa3Zr2Si2PO12,synthesizable,x\n"
+        "Na3Zr2Si2PO12,non-synthesizable,y\n",
+        "bad.csv",
+    )
     assert main(["add-outcomes", str(bad), "--data-dir", str(tmp_path / "u")]) == 2
     assert "labelled both" in capsys.readouterr().err
-    rc = main(["classify", "Na3.2Zr1.8In0.2Si2PO12", "--user-model", "--model", "gnb",
-               "--data-dir", str(tmp_path / "u"), "--json"])
+    rc = main(
+        [
+            "classify",
+            "Na3.2Zr1.8In0.2Si2PO12",
+            "--user-model",
+            "--model",
+            "gnb",
+            "--data-dir",
+            str(tmp_path / "u"),
+            "--json",
+        ]
+    )
     assert rc == 0
     assert json.loads(capsys.readouterr().out)["training_data"] == "user v1"

@@ -21,8 +21,9 @@ from nasicon_workflows.enumeration import (
     screen_candidates,
 )
 
-SMALL = EnumerationRules(dopant_pool=("Zr", "Sc", "Ti", "Mg", "Ta"), n_cations=(1, 3), step=0.25,
-                         na_range=(3.0, 3.75))
+SMALL = EnumerationRules(
+    dopant_pool=("Zr", "Sc", "Ti", "Mg", "Ta"), n_cations=(1, 3), step=0.25, na_range=(3.0, 3.75)
+)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +79,9 @@ def test_chunks_are_bounded_and_independent_of_size():
 def test_default_counts_by_combinatorics():
     # With 2 cations, no Na/radius filter bites when the valence sum stays in range: count the
     # Zr + one-dopant pairs by hand, for Na 3.0-4.0 and step 0.1 (units of 0.1 on 20 M steps).
-    rules = EnumerationRules(dopant_pool=DEFAULT_DOPANT_POOL, n_cations=(2, 2), required_elements=("Zr",))
+    rules = EnumerationRules(
+        dopant_pool=DEFAULT_DOPANT_POOL, n_cations=(2, 2), required_elements=("Zr",)
+    )
     expected = 0
     for el in DEFAULT_DOPANT_POOL:
         if el == "Zr":
@@ -104,15 +107,27 @@ def test_radius_window_uses_shannon_cn6():
     [
         (EnumerationRules(step=0.3), EnumerationRulesError, "step 0.3 must be > 0 and divide 2"),
         (EnumerationRules(n_cations=(3, 2)), EnumerationRulesError, "1 <= min <= max"),
-        (EnumerationRules(dopant_pool=("Zr", "Xx")), EnumerationRulesError,
-         "no oxidation state for pool element(s) ['Xx']"),
+        (
+            EnumerationRules(dopant_pool=("Zr", "Xx")),
+            EnumerationRulesError,
+            "no oxidation state for pool element(s) ['Xx']",
+        ),
         (EnumerationRules(na_range=(0.5, 3)), EnumerationRulesError, "must lie within"),
-        (EnumerationRules(required_elements=("Nb",)), EnumerationRulesError,
-         "required element(s) ['Nb'] are not in the dopant pool"),
-        (EnumerationRules(dopant_pool=("Zr", "Ti"), na_range=(3.5, 4.0)), EmptyEnumerationError,
-         "gives Na within (3.5, 4.0)"),
-        (EnumerationRules(radius_window_pm=0.5, n_cations=(3, 5)), EmptyEnumerationError,
-         "Only 2 pool element(s) pass the radius/valence rules (Mg, Zr) but at least 3"),
+        (
+            EnumerationRules(required_elements=("Nb",)),
+            EnumerationRulesError,
+            "required element(s) ['Nb'] are not in the dopant pool",
+        ),
+        (
+            EnumerationRules(dopant_pool=("Zr", "Ti"), na_range=(3.5, 4.0)),
+            EmptyEnumerationError,
+            "gives Na within (3.5, 4.0)",
+        ),
+        (
+            EnumerationRules(radius_window_pm=0.5, n_cations=(3, 5)),
+            EmptyEnumerationError,
+            "Only 2 pool element(s) pass the radius/valence rules (Mg, Zr) but at least 3",
+        ),
     ],
 )
 def test_rule_errors(rules, error, message):
@@ -133,22 +148,46 @@ def test_screen_equals_scoring_every_composition(gate):
     assert inside["in_domain"].all()
     best_in = every[every["in_domain"]]["probability"].nlargest(5)
     np.testing.assert_allclose(inside["probability"], best_in, rtol=1e-12)
-    for col in ("composition", "probability", "label", "in_domain", "domain_reason",
-                "entropy_R", "entropy_class"):
+    for col in (
+        "composition",
+        "probability",
+        "label",
+        "in_domain",
+        "domain_reason",
+        "entropy_R",
+        "entropy_class",
+    ):
         assert col in top.columns
     with pytest.raises(EnumerationRulesError, match="top must be >= 1"):
         screen_candidates(SMALL, gate, top=0)
 
 
 def test_enumerate_cli(capsys):
-    rc = main(["enumerate", "--pool", "Zr", "Sc", "Ti", "Hf", "--n-cations", "2,3", "--top", "4",
-               "--model", "gnb", "--json"])
+    rc = main(
+        [
+            "enumerate",
+            "--pool",
+            "Zr",
+            "Sc",
+            "Ti",
+            "Hf",
+            "--n-cations",
+            "2,3",
+            "--top",
+            "4",
+            "--model",
+            "gnb",
+            "--json",
+        ]
+    )
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out["top"]) == 4 and out["n_enumerated"] > 100
     probs = [row["probability"] for row in out["top"]]
     assert probs == sorted(probs, reverse=True)
     NasiconComposition.from_formula(out["top"][0]["composition"])  # a valid formula
-    assert main(["enumerate", "--pool", "Zr", "Ti", "--na-range", "3.5,4", "--model", "gnb",
-                 "--json"]) == 2
+    assert (
+        main(["enumerate", "--pool", "Zr", "Ti", "--na-range", "3.5,4", "--model", "gnb", "--json"])
+        == 2
+    )
     assert "error: No composition of Zr, Ti" in capsys.readouterr().err

@@ -107,7 +107,9 @@ class EvaluationReport(BaseModel):
                     out[f"{name}.{proto}.{metric}.std"] = s.std
             out[f"{name}.random_split.accuracy.mean"] = ev.random_split_accuracy.mean
             out[f"{name}.random_split.accuracy.std"] = ev.random_split_accuracy.std
-            out[f"{name}.random_split.fraction_at_published"] = ev.random_split_fraction_at_published
+            out[f"{name}.random_split.fraction_at_published"] = (
+                ev.random_split_fraction_at_published
+            )
         return out
 
 
@@ -168,8 +170,9 @@ def _roc_auc(pos: np.ndarray, proba: np.ndarray) -> float:
 def _summary(values: Sequence[float]) -> MetricSummary:
     arr = np.asarray(values, dtype=float)
     arr = arr[np.isfinite(arr)]
-    return MetricSummary(mean=float(arr.mean()), std=float(arr.std(ddof=1)) if arr.size > 1 else 0.0,
-                         n=int(arr.size))
+    return MetricSummary(
+        mean=float(arr.mean()), std=float(arr.std(ddof=1)) if arr.size > 1 else 0.0, n=int(arr.size)
+    )
 
 
 def _fit_proba(name: str, X_train, y_train, X_test, seed: int) -> np.ndarray:
@@ -266,7 +269,7 @@ def evaluate_model(
             per_fold[m].append(v)
     cv_conf = np.zeros((2, 2))
     for r in range(n_repeats):
-        pooled = np.nanmax(np.vstack(oof[r * n_splits:(r + 1) * n_splits]), axis=0)
+        pooled = np.nanmax(np.vstack(oof[r * n_splits : (r + 1) * n_splits]), axis=0)
         cv_conf += _confusion(y, pooled >= threshold)
     cv_conf /= n_repeats
 
@@ -360,6 +363,7 @@ SELECTION_RULE = (
 
 def select_default_model(models: dict[str, ModelEvaluation]) -> str:
     """Pick the gate model by :data:`SELECTION_RULE` from evaluated models."""
+
     def se(s: MetricSummary) -> float:
         return s.std / math.sqrt(max(s.n, 1))
 
@@ -425,7 +429,9 @@ def _frame_hash(dataset) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def write_report(report: EvaluationReport, out_dir: str | Path, y: np.ndarray | None = None) -> Path:
+def write_report(
+    report: EvaluationReport, out_dir: str | Path, y: np.ndarray | None = None
+) -> Path:
     """Write ``metrics.json``, ``report.md``, confusion-matrix and ROC PNGs of every model.
 
     Parameters
@@ -527,25 +533,47 @@ def markdown_report(report: EvaluationReport) -> str:
     for name, ev in report.models.items():
         cells = [f"{ev.repeated_cv[m].mean:.3f} ± {ev.repeated_cv[m].std:.3f}" for m in METRICS]
         lines.append(f"| {name} | {ev.feature_set} | " + " | ".join(cells) + " |")
-    lines += ["", "## Leave-one-out", "", "| model | " + " | ".join(METRICS) + " | [[TN, FP], [FN, TP]] |",
-              "|---|" + "---|" * (len(METRICS) + 1)]
+    lines += [
+        "",
+        "## Leave-one-out",
+        "",
+        "| model | " + " | ".join(METRICS) + " | [[TN, FP], [FN, TP]] |",
+        "|---|" + "---|" * (len(METRICS) + 1),
+    ]
     for name, ev in report.models.items():
         cells = [f"{ev.loo[m].mean:.3f} ± {ev.loo[m].std:.3f}" for m in METRICS]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {ev.loo_confusion_matrix} |")
     lines += [
-        "", f"## Published protocol: random {report.n_rows - p['test_size']}/{p['test_size']} splits",
-        "", "| model | test accuracy | splits reaching 12/13 = 92.3 % |", "|---|---|---|",
+        "",
+        f"## Published protocol: random {report.n_rows - p['test_size']}/{p['test_size']} splits",
+        "",
+        "| model | test accuracy | splits reaching 12/13 = 92.3 % |",
+        "|---|---|---|",
     ]
     for name, ev in report.models.items():
         a = ev.random_split_accuracy
-        lines.append(f"| {name} | {a.mean:.3f} ± {a.std:.3f} | "
-                     f"{100 * ev.random_split_fraction_at_published:.1f} % |")
-    lines += ["", "## Drop-column importance (increase in CV error)", "",
-              "| model | " + " | ".join(["feature: mean ± std"]) + " |", "|---|---|"]
+        lines.append(
+            f"| {name} | {a.mean:.3f} ± {a.std:.3f} | "
+            f"{100 * ev.random_split_fraction_at_published:.1f} % |"
+        )
+    lines += [
+        "",
+        "## Drop-column importance (increase in CV error)",
+        "",
+        "| model | " + " | ".join(["feature: mean ± std"]) + " |",
+        "|---|---|",
+    ]
     for name, ev in report.models.items():
-        cells = ", ".join(f"{f} {s.mean:+.3f} ± {s.std:.3f}" for f, s in ev.drop_column_importance.items())
+        cells = ", ".join(
+            f"{f} {s.mean:+.3f} ± {s.std:.3f}" for f, s in ev.drop_column_importance.items()
+        )
         lines.append(f"| {name} | {cells} |")
-    lines += ["", f"Default gate model by the rule ({report.selection_rule}): "
-              f"**{report.default_model}**.", "",
-              "Plots: `<model>.png` (LOO confusion matrix, ROC, calibration), `drop_column_importance.png`.", ""]
+    lines += [
+        "",
+        f"Default gate model by the rule ({report.selection_rule}): **{report.default_model}**.",
+        "",
+        "Plots: `<model>.png` (LOO confusion matrix, ROC, calibration), "
+        "`drop_column_importance.png`.",
+        "",
+    ]
     return "\n".join(lines)

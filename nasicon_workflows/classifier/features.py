@@ -25,6 +25,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from nasicon_workflows.classifier.errors import UnknownFeatureSetError
 from nasicon_workflows.composition import DEFAULT_OXIDATION_STATES, NasiconComposition
 from nasicon_workflows.descriptors import (
     ENTROPY_CLASS_BOUNDS,
@@ -32,7 +33,6 @@ from nasicon_workflows.descriptors import (
     descriptor_arrays,
     element_property_table,
 )
-from nasicon_workflows.classifier.errors import UnknownFeatureSetError
 
 __all__ = [
     "EXTRA_FEATURES",
@@ -105,7 +105,10 @@ def feature_arrays(
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = 1.0 - props["radius_pm"][None, :] / r_mean[:, None]
     out["size_mismatch_delta"] = np.sqrt(np.einsum("ij,ij->i", x, rel * rel))
-    for name, key in (("electronegativity_spread", "electronegativity"), ("valence_spread", "valence")):
+    for name, key in (
+        ("electronegativity_spread", "electronegativity"),
+        ("valence_spread", "valence"),
+    ):
         dev = props[key][None, :] - out[key][:, None]
         # clip: rounding can leave -1e-17 under the root for single-cation rows
         out[name] = np.sqrt(np.clip(np.einsum("ij,ij->i", x, dev * dev), 0.0, None))

@@ -91,9 +91,15 @@ class ApplicabilityDomain(BaseModel):
         cov = cov + 1e-9 * np.eye(len(features)) * max(1.0, float(np.trace(cov)))
         inv = np.linalg.pinv(cov)
         d = _mahalanobis(X, mean, inv)
-        return cls(features=list(features), minimum=X.min(0).tolist(), maximum=X.max(0).tolist(),
-                   mean=mean.tolist(), inverse_covariance=inv.tolist(),
-                   mahalanobis_threshold=float(d.max()), training_elements=sorted(set(elements)))
+        return cls(
+            features=list(features),
+            minimum=X.min(0).tolist(),
+            maximum=X.max(0).tolist(),
+            mean=mean.tolist(),
+            inverse_covariance=inv.tolist(),
+            mahalanobis_threshold=float(d.max()),
+            training_elements=sorted(set(elements)),
+        )
 
     def flags(self, X: np.ndarray) -> dict[str, np.ndarray]:
         """Vectorised checks: ``below``/``above`` (n, p) bools and ``mahalanobis`` (n,)."""
@@ -104,7 +110,9 @@ class ApplicabilityDomain(BaseModel):
         return {
             "below": X < np.asarray(self.minimum) - tol,
             "above": X > np.asarray(self.maximum) + tol,
-            "mahalanobis": _mahalanobis(X, np.asarray(self.mean), np.asarray(self.inverse_covariance)),
+            "mahalanobis": _mahalanobis(
+                X, np.asarray(self.mean), np.asarray(self.inverse_covariance)
+            ),
         }
 
     def reasons(self, X: np.ndarray, unseen: Sequence[Sequence[str]]) -> list[str]:
@@ -119,8 +127,10 @@ class ApplicabilityDomain(BaseModel):
                 if f["above"][i, j]:
                     parts.append(f"{name} {X[i, j]:.4g} above training max {self.maximum[j]:.4g}")
             if f["mahalanobis"][i] > self.mahalanobis_threshold:
-                parts.append(f"Mahalanobis distance {f['mahalanobis'][i]:.2f} > "
-                             f"{self.mahalanobis_threshold:.2f} (largest in training)")
+                parts.append(
+                    f"Mahalanobis distance {f['mahalanobis'][i]:.2f} > "
+                    f"{self.mahalanobis_threshold:.2f} (largest in training)"
+                )
             if unseen[i]:
                 parts.append("M-site elements absent from training data: " + ", ".join(unseen[i]))
             out.append("; ".join(parts))
@@ -129,7 +139,9 @@ class ApplicabilityDomain(BaseModel):
     def in_domain(self, X: np.ndarray, has_unseen: np.ndarray | None = None) -> np.ndarray:
         """Vectorised in-domain flag."""
         f = self.flags(X)
-        ok = ~(f["below"].any(1) | f["above"].any(1)) & (f["mahalanobis"] <= self.mahalanobis_threshold)
+        ok = ~(f["below"].any(1) | f["above"].any(1)) & (
+            f["mahalanobis"] <= self.mahalanobis_threshold
+        )
         if has_unseen is not None:
             ok &= ~np.asarray(has_unseen, dtype=bool)
         return ok
@@ -203,12 +215,24 @@ class SynthesizabilityGate:
         from nasicon_workflows.datasets import dataset_sha256
 
         spec = get_model_spec(model)
-        key = json.dumps({"model": model, "data": dataset_sha256(), "versions": library_versions(),
-                          "features": list(spec.features), "seed": SEED}, sort_keys=True)
-        stem = Path(cache or cache_dir()) / f"gate-{model}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+        key = json.dumps(
+            {
+                "model": model,
+                "data": dataset_sha256(),
+                "versions": library_versions(),
+                "features": list(spec.features),
+                "seed": SEED,
+            },
+            sort_keys=True,
+        )
+        stem = (
+            Path(cache or cache_dir())
+            / f"gate-{model}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+        )
         try:
-            return cls.load(stem, expected_data_sha256=dataset_sha256(),
-                            expected_features=list(spec.features))
+            return cls.load(
+                stem, expected_data_sha256=dataset_sha256(), expected_features=list(spec.features)
+            )
         except (ModelFileError, ModelMetadataError) as exc:
             logger.info("training default gate %s (%s)", model, exc)
         gate = train_gate(model)
@@ -219,15 +243,18 @@ class SynthesizabilityGate:
         return gate
 
     def save(self, path: str | Path) -> Path:
-        """Save pipeline, domain and metadata (see :mod:`~nasicon_workflows.classifier.persistence`)."""
-        return save_model({"pipeline": self.pipeline, "domain": self.domain.model_dump()},
-                          self.metadata, path)
+        """Save pipeline, domain and metadata (see :mod:`~.classifier.persistence`)."""
+        return save_model(
+            {"pipeline": self.pipeline, "domain": self.domain.model_dump()}, self.metadata, path
+        )
 
     @classmethod
     def load(cls, path: str | Path, **expected) -> SynthesizabilityGate:
         """Load a saved gate; ``expected`` as :func:`~.persistence.load_model` keywords."""
         meta, payload = load_model(path, **expected)
-        return cls(meta.model_name, payload["pipeline"], meta, ApplicabilityDomain(**payload["domain"]))
+        return cls(
+            meta.model_name, payload["pipeline"], meta, ApplicabilityDomain(**payload["domain"])
+        )
 
     # ------------------------------------------------------------------ scoring
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -260,9 +287,15 @@ class SynthesizabilityGate:
         unseen = [[el for el in els.split("-") if el not in seen] for els in frame["elements"]]
         proba = self.predict_proba(X)
         reasons = self.domain.reasons(X, unseen)
-        return _assemble(frame["composition"].tolist(), proba, self.threshold, reasons,
-                         {name: frame[name].to_numpy() for name in REPORTED_FEATURES},
-                         frame["entropy_class"].to_numpy(), self.features)
+        return _assemble(
+            frame["composition"].tolist(),
+            proba,
+            self.threshold,
+            reasons,
+            {name: frame[name].to_numpy() for name in REPORTED_FEATURES},
+            frame["entropy_class"].to_numpy(),
+            self.features,
+        )
 
     def score_arrays(
         self,
@@ -292,7 +325,8 @@ class SynthesizabilityGate:
         seen = set(self.domain.training_elements)
         unseen_cols = np.array([el not in seen for el in elements])
         has_unseen = (
-            (np.asarray(m_amounts)[:, unseen_cols] > 0).any(axis=1) if unseen_cols.any()
+            (np.asarray(m_amounts)[:, unseen_cols] > 0).any(axis=1)
+            if unseen_cols.any()
             else np.zeros(len(X), dtype=bool)
         )
         arrays["probability"] = self.predict_proba(X)
@@ -303,8 +337,17 @@ class SynthesizabilityGate:
 def _empty_score_frame():
     import pandas as pd
 
-    cols = ["composition", "probability", "label", "in_domain", "domain_reason", "entropy_R",
-            "entropy_class", *[f for f in REPORTED_FEATURES if f != "entropy_R"], "model_features"]
+    cols = [
+        "composition",
+        "probability",
+        "label",
+        "in_domain",
+        "domain_reason",
+        "entropy_R",
+        "entropy_class",
+        *[f for f in REPORTED_FEATURES if f != "entropy_R"],
+        "model_features",
+    ]
     return pd.DataFrame({c: [] for c in cols})
 
 
@@ -312,15 +355,17 @@ def _assemble(formulas, proba, threshold, reasons, features, entropy_class, mode
     """The score frame of the public contract, from aligned arrays."""
     import pandas as pd
 
-    frame = pd.DataFrame({
-        "composition": formulas,
-        "probability": np.asarray(proba, dtype=float),
-        "label": np.asarray(proba) >= threshold,
-        "in_domain": [r == "" for r in reasons],
-        "domain_reason": reasons,
-        "entropy_R": features["entropy_R"],
-        "entropy_class": entropy_class,
-    })
+    frame = pd.DataFrame(
+        {
+            "composition": formulas,
+            "probability": np.asarray(proba, dtype=float),
+            "label": np.asarray(proba) >= threshold,
+            "in_domain": [r == "" for r in reasons],
+            "domain_reason": reasons,
+            "entropy_R": features["entropy_R"],
+            "entropy_class": entropy_class,
+        }
+    )
     for name in REPORTED_FEATURES:
         if name != "entropy_R":
             frame[name] = features[name]
@@ -389,10 +434,19 @@ def train_gate(
 
         data_hash = _frame_hash(dataset)
     meta = ModelMetadata(
-        model_name=model, description=spec.description, feature_set=spec.feature_set,
-        features=list(spec.features), convention=convention, training_data_sha256=data_hash,
-        training_data_label=data_label, n_training_rows=len(y), n_synthesizable=int(y.sum()),
-        library_versions=library_versions(), metrics=metrics, seed=seed, version=version,
+        model_name=model,
+        description=spec.description,
+        feature_set=spec.feature_set,
+        features=list(spec.features),
+        convention=convention,
+        training_data_sha256=data_hash,
+        training_data_label=data_label,
+        n_training_rows=len(y),
+        n_synthesizable=int(y.sum()),
+        library_versions=library_versions(),
+        metrics=metrics,
+        seed=seed,
+        version=version,
     )
     return SynthesizabilityGate(model, pipeline, meta, domain)
 
@@ -435,6 +489,9 @@ class GateMaker(Maker):
         ok = frame["probability"] >= self.threshold
         if self.require_in_domain:
             ok &= frame["in_domain"]
-        return GateDocument(model_name=gate.model_name, threshold=self.threshold,
-                            rows=frame.to_dict(orient="records"),
-                            passed=frame.loc[ok, "composition"].tolist())
+        return GateDocument(
+            model_name=gate.model_name,
+            threshold=self.threshold,
+            rows=frame.to_dict(orient="records"),
+            passed=frame.loc[ok, "composition"].tolist(),
+        )

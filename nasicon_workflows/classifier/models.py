@@ -115,13 +115,17 @@ def _mlp(seed: int):
 def _rf(seed: int):
     from sklearn.ensemble import RandomForestClassifier
 
-    return _pipe(RandomForestClassifier(n_estimators=200, min_samples_leaf=2, random_state=seed, n_jobs=1))
+    return _pipe(
+        RandomForestClassifier(n_estimators=100, min_samples_leaf=2, random_state=seed, n_jobs=1)
+    )
 
 
 def _et(seed: int):
     from sklearn.ensemble import ExtraTreesClassifier
 
-    return _pipe(ExtraTreesClassifier(n_estimators=200, min_samples_leaf=2, random_state=seed, n_jobs=1))
+    return _pipe(
+        ExtraTreesClassifier(n_estimators=100, min_samples_leaf=2, random_state=seed, n_jobs=1)
+    )
 
 
 def _gb(seed: int):
@@ -148,7 +152,9 @@ def _gpc(seed: int):
     from sklearn.gaussian_process import GaussianProcessClassifier
     from sklearn.gaussian_process.kernels import RBF, ConstantKernel
 
-    kernel = ConstantKernel(1.0, (1e-2, 1e2)) * RBF(length_scale=1.0, length_scale_bounds=(1e-1, 1e2))
+    kernel = ConstantKernel(1.0, (1e-2, 1e2)) * RBF(
+        length_scale=1.0, length_scale_bounds=(1e-1, 1e2)
+    )
     return _pipe(_scaler(), GaussianProcessClassifier(kernel=kernel, random_state=seed))
 
 
@@ -156,23 +162,51 @@ _SPECS = [
     ModelSpec("gnb", "Gaussian naive Bayes (the published choice)", "published", _gnb, True),
     ModelSpec("knn", "k-nearest neighbours, k=5, standardised", "published", _knn, True),
     ModelSpec("decision_tree", "decision tree, max depth 4", "published", _tree, True),
-    ModelSpec("svm", "RBF support-vector machine with Platt probabilities, standardised",
-              "published", _svm, True),
-    ModelSpec("mlp", "multilayer perceptron, 16 hidden units, lbfgs, standardised", "published",
-              _mlp, True),
-    ModelSpec("gnb_calibrated", "GNB with 5-fold sigmoid calibration", "published", _gnb_calibrated),
-    ModelSpec("random_forest", "random forest, 200 trees, min leaf 2", "published", _rf),
-    ModelSpec("extra_trees", "extra trees, 200 trees, min leaf 2", "published", _et),
+    ModelSpec(
+        "svm",
+        "RBF support-vector machine with Platt probabilities, standardised",
+        "published",
+        _svm,
+        True,
+    ),
+    ModelSpec(
+        "mlp",
+        "multilayer perceptron, 16 hidden units, lbfgs, standardised",
+        "published",
+        _mlp,
+        True,
+    ),
+    ModelSpec(
+        "gnb_calibrated", "GNB with 5-fold sigmoid calibration", "published", _gnb_calibrated
+    ),
+    ModelSpec("random_forest", "random forest, 100 trees, min leaf 2", "published", _rf),
+    ModelSpec("extra_trees", "extra trees, 100 trees, min leaf 2", "published", _et),
     ModelSpec("gradient_boosting", "gradient boosting, 150 stumps of depth 2", "published", _gb),
-    ModelSpec("logistic_calibrated", "logistic regression, sigmoid-calibrated, standardised",
-              "published", _logreg),
-    ModelSpec("gaussian_process", "Gaussian-process classifier, RBF kernel, standardised",
-              "published", _gpc),
+    ModelSpec(
+        "logistic_calibrated",
+        "logistic regression, sigmoid-calibrated, standardised",
+        "published",
+        _logreg,
+    ),
+    ModelSpec(
+        "gaussian_process",
+        "Gaussian-process classifier, RBF kernel, standardised",
+        "published",
+        _gpc,
+    ),
     ModelSpec("random_forest_extended", "random forest on the extended features", "extended", _rf),
-    ModelSpec("logistic_calibrated_extended", "calibrated logistic regression, extended features",
-              "extended", _logreg),
-    ModelSpec("gaussian_process_extended", "Gaussian-process classifier, extended features",
-              "extended", _gpc),
+    ModelSpec(
+        "logistic_calibrated_extended",
+        "calibrated logistic regression, extended features",
+        "extended",
+        _logreg,
+    ),
+    ModelSpec(
+        "gaussian_process_extended",
+        "Gaussian-process classifier, extended features",
+        "extended",
+        _gpc,
+    ),
 ]
 
 #: Every registered model by name.

@@ -43,8 +43,16 @@ __all__ = [
 ]
 
 _TRUE = {"synthesizable", "true", "yes", "1", "1.0", "y", "phase-pure"}
-_FALSE = {"non-synthesizable", "nonsynthesizable", "not synthesizable", "false", "no", "0", "0.0",
-          "n"}
+_FALSE = {
+    "non-synthesizable",
+    "nonsynthesizable",
+    "not synthesizable",
+    "false",
+    "no",
+    "0",
+    "0.0",
+    "n",
+}
 USER_FILE = "outcomes.csv"
 
 
@@ -116,7 +124,8 @@ def read_outcomes_csv(path: str | Path, require_source: bool = True):
     missing = [c for c in required if c not in raw.columns]
     if missing:
         raise OutcomeFileError(
-            f"{path} lacks the column(s) {missing}; found {list(raw.columns)}. An outcome CSV needs "
+            f"{path} lacks the column(s) {missing}; found {list(raw.columns)}. "
+            "An outcome CSV needs "
             "the header 'composition,outcome,source'."
         )
     if raw.empty:
@@ -128,8 +137,10 @@ def read_outcomes_csv(path: str | Path, require_source: bool = True):
         label = _label(rec["outcome"])
         source = rec.get("source", "").strip() if "source" in raw.columns else ""
         if label is None:
-            problems.append(f"line {line}: outcome {rec['outcome']!r} is neither "
-                            "'synthesizable' nor 'non-synthesizable'")
+            problems.append(
+                f"line {line}: outcome {rec['outcome']!r} is neither "
+                "'synthesizable' nor 'non-synthesizable'"
+            )
         if require_source and not source:
             problems.append(f"line {line}: empty source (give a DOI, lab or notebook reference)")
         try:
@@ -137,8 +148,15 @@ def read_outcomes_csv(path: str | Path, require_source: bool = True):
         except InvalidCompositionError as exc:
             problems.append(f"line {line}: {type(exc).__name__}: {exc}")
             continue
-        rows.append({"line": line, "composition": comp.formula, "synthesizable": label,
-                     "source": source, "key": composition_key(comp)})
+        rows.append(
+            {
+                "line": line,
+                "composition": comp.formula,
+                "synthesizable": label,
+                "source": source,
+                "key": composition_key(comp),
+            }
+        )
     frame = pd.DataFrame(rows, columns=["line", "composition", "synthesizable", "source", "key"])
     conflicts, duplicates = [], []
     for _, group in frame.groupby("key", sort=False):
@@ -147,23 +165,34 @@ def read_outcomes_csv(path: str | Path, require_source: bool = True):
         lines = ", ".join(str(v) for v in group["line"])
         labels = set(group["synthesizable"].dropna())
         if len(labels) > 1:
-            conflicts.append(f"lines {lines}: {group['composition'].iloc[0]} is labelled both "
-                             "synthesizable and non-synthesizable")
+            conflicts.append(
+                f"lines {lines}: {group['composition'].iloc[0]} is labelled both "
+                "synthesizable and non-synthesizable"
+            )
         else:
-            duplicates.append(f"lines {lines}: {group['composition'].iloc[0]} appears "
-                              f"{len(group)} times")
+            duplicates.append(
+                f"lines {lines}: {group['composition'].iloc[0]} appears {len(group)} times"
+            )
     if conflicts:
         raise OutcomeConflictError(
-            f"Contradictory labels in {path}: " + "; ".join(conflicts)
+            f"Contradictory labels in {path}: "
+            + "; ".join(conflicts)
             + ". Keep one outcome per composition (check the XRD) and resubmit."
-            + (" Other problems: " + "; ".join(problems + duplicates) if problems or duplicates else "")
+            + (
+                " Other problems: " + "; ".join(problems + duplicates)
+                if problems or duplicates
+                else ""
+            )
         )
     if problems or duplicates:
         raise OutcomeValidationError(
             f"{len(problems) + len(duplicates)} invalid row(s) in {path}: "
-            + "; ".join(problems + duplicates) + ". Nothing was added; fix the rows and resubmit."
+            + "; ".join(problems + duplicates)
+            + ". Nothing was added; fix the rows and resubmit."
         )
-    frame["outcome"] = frame["synthesizable"].map({True: "synthesizable", False: "non-synthesizable"})
+    frame["outcome"] = frame["synthesizable"].map(
+        {True: "synthesizable", False: "non-synthesizable"}
+    )
     frame["synthesizable"] = frame["synthesizable"].astype(bool)
     return frame
 
@@ -256,22 +285,30 @@ def add_outcomes(
     known = {}
     for _, rec in existing.iterrows():
         comp = NasiconComposition.from_formula(rec["composition"])
-        known[composition_key(comp)] = (bool(rec["synthesizable"]), rec["composition"], rec["source"])
+        known[composition_key(comp)] = (
+            bool(rec["synthesizable"]),
+            rec["composition"],
+            rec["source"],
+        )
     conflicts, repeats = [], []
     for _, rec in new.iterrows():
         if rec["key"] in known:
             label, formula, source = known[rec["key"]]
-            text = f"line {rec['line']}: {rec['composition']} is already in the data as {formula} " \
-                   f"({'synthesizable' if label else 'non-synthesizable'}; source {source})"
+            text = (
+                f"line {rec['line']}: {rec['composition']} is already in the data as {formula} "
+                f"({'synthesizable' if label else 'non-synthesizable'}; source {source})"
+            )
             (repeats if label == rec["synthesizable"] else conflicts).append(text)
     if conflicts:
         raise OutcomeConflictError(
-            f"{csv_path} contradicts existing data: " + "; ".join(conflicts)
+            f"{csv_path} contradicts existing data: "
+            + "; ".join(conflicts)
             + ". The existing label stays; resolve the disagreement before adding the row."
         )
     if repeats:
         raise OutcomeValidationError(
-            f"{csv_path} repeats compositions already in the data: " + "; ".join(repeats)
+            f"{csv_path} repeats compositions already in the data: "
+            + "; ".join(repeats)
             + ". Remove these rows (nothing was added)."
         )
     user = load_user_dataset(root)
@@ -291,28 +328,36 @@ def add_outcomes(
         gate = train_gate(model, dataset=training, data_label=f"user v{version}", version=version)
         model_path = str(gate.save(root / "models" / f"{model}-v{version}"))
         metrics = gate.metadata.metrics
-    return AddOutcomesResult(n_added=len(new), n_user_rows=len(merged),
-                             n_training_rows=len(training), version=version,
-                             dataset_path=str(snapshot), model_path=model_path, model_name=model,
-                             metrics=metrics)
+    return AddOutcomesResult(
+        n_added=len(new),
+        n_user_rows=len(merged),
+        n_training_rows=len(training),
+        version=version,
+        dataset_path=str(snapshot),
+        model_path=model_path,
+        model_name=model,
+        metrics=metrics,
+    )
 
 
-def load_user_gate(model: str | None = None, version: int | None = None,
-                   data_dir: str | Path | None = None):
+def load_user_gate(
+    model: str | None = None, version: int | None = None, data_dir: str | Path | None = None
+):
     """A retrained gate (latest version by default), checked against its dataset snapshot."""
+    import pandas as pd
+
     from nasicon_workflows.classifier.errors import ModelFileError
     from nasicon_workflows.classifier.evaluation import _frame_hash
     from nasicon_workflows.classifier.gate import DEFAULT_GATE_MODEL, SynthesizabilityGate
-
-    import pandas as pd
-
     from nasicon_workflows.datasets import DATASET_CITATION, load_synthesis_dataset
 
     root = Path(data_dir or user_data_dir())
     model = model or DEFAULT_GATE_MODEL
     version = version or _current_version(root)
     if version == 0:
-        raise ModelFileError(f"No user model in {root}: run 'nasicon-workflows add-outcomes' first.")
+        raise ModelFileError(
+            f"No user model in {root}: run 'nasicon-workflows add-outcomes' first."
+        )
     snapshot = root / "versions" / f"outcomes-v{version}.csv"
     if not snapshot.is_file():
         raise ModelFileError(f"No user dataset version {version} in {root}.")
@@ -321,5 +366,6 @@ def load_user_gate(model: str | None = None, version: int | None = None,
     shipped = load_synthesis_dataset()[["composition", "outcome", "synthesizable"]].copy()
     shipped["source"] = DATASET_CITATION
     training = pd.concat([shipped, user[shipped.columns]], ignore_index=True)
-    return SynthesizabilityGate.load(root / "models" / f"{model}-v{version}",
-                                     expected_data_sha256=_frame_hash(training))
+    return SynthesizabilityGate.load(
+        root / "models" / f"{model}-v{version}", expected_data_sha256=_frame_hash(training)
+    )

@@ -150,15 +150,21 @@ def load_model(
         now = library_versions()
         for lib, version in now.items():
             if meta.library_versions.get(lib) != version:
-                problems.append(f"{lib} saved {meta.library_versions.get(lib)}, installed {version}")
-    for field, expected in (("training_data_sha256", expected_data_sha256),
-                            ("convention", expected_convention), ("features", expected_features)):
+                problems.append(
+                    f"{lib} saved {meta.library_versions.get(lib)}, installed {version}"
+                )
+    for field, expected in (
+        ("training_data_sha256", expected_data_sha256),
+        ("convention", expected_convention),
+        ("features", expected_features),
+    ):
         saved = getattr(meta, field)
         if expected is not None and saved != expected:
             problems.append(f"{field} saved {saved!r}, expected {expected!r}")
     if problems:
         raise ModelMetadataError(
-            f"Saved model {_paths(path)[0]} does not match: " + "; ".join(problems)
+            f"Saved model {_paths(path)[0]} does not match: "
+            + "; ".join(problems)
             + ". Retrain it (delete the file, or run add-outcomes / load_default again)."
         )
     model_path, _ = _paths(path)

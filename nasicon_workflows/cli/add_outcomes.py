@@ -34,11 +34,15 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
         return 0
-    print(f"added {result.n_added} row(s); user dataset v{result.version} has {result.n_user_rows} "
-          f"row(s): {result.dataset_path}")
+    print(
+        f"added {result.n_added} row(s); user dataset v{result.version} has {result.n_user_rows} "
+        f"row(s): {result.dataset_path}"
+    )
     if result.model_path:
         acc = {k: v for k, v in result.metrics.items() if ".accuracy." in k or ".roc_auc." in k}
-        print(f"retrained {result.model_name} on {result.n_training_rows} rows: {result.model_path}")
+        print(
+            f"retrained {result.model_name} on {result.n_training_rows} rows: {result.model_path}"
+        )
         for key, value in acc.items():
             print(f"  {key} = {value:.3f}")
     return 0

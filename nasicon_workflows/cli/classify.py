@@ -23,10 +23,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("formulas", nargs="+", metavar="FORMULA")
-    parser.add_argument("--model", default=DEFAULT_GATE_MODEL,
-                        help=f"registered model (default {DEFAULT_GATE_MODEL})")
-    parser.add_argument("--user-model", action="store_true",
-                        help="use the latest model retrained by add-outcomes")
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_GATE_MODEL,
+        help=f"registered model (default {DEFAULT_GATE_MODEL})",
+    )
+    parser.add_argument(
+        "--user-model", action="store_true", help="use the latest model retrained by add-outcomes"
+    )
     parser.add_argument("--data-dir", help="user data folder (with --user-model)")
     parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     parser.set_defaults(func=run)
@@ -46,20 +50,37 @@ def run(args: argparse.Namespace) -> int:
         gate = SynthesizabilityGate.load_default(args.model)
     frame = gate.score(args.formulas)
     if args.json:
-        print_json({"model": gate.model_name, "model_version": gate.metadata.version,
-                    "training_data": gate.metadata.training_data_label,
-                    "threshold": gate.threshold, "features": gate.features,
-                    "rows": frame.drop(columns=["model_features"]).to_dict(orient="records")})
+        print_json(
+            {
+                "model": gate.model_name,
+                "model_version": gate.metadata.version,
+                "training_data": gate.metadata.training_data_label,
+                "threshold": gate.threshold,
+                "features": gate.features,
+                "rows": frame.drop(columns=["model_features"]).to_dict(orient="records"),
+            }
+        )
         return 0
     columns = ["composition", "probability", "label", "in_domain", *gate.features]
     columns += [c for c in ("entropy_class", "na") if c not in columns]
-    print_table(frame.to_dict(orient="records"), columns,
-                title=f"Synthesizability ({gate.model_name}, {gate.metadata.training_data_label} "
-                      f"data, threshold {gate.threshold})",
-                formats={"probability": ".3f", "ionic_radius_pm": ".2f", "electronegativity": ".3f",
-                         "valence": ".2f", "entropy_R": ".3f", "na": ".2f",
-                         "size_mismatch_delta": ".3f", "electronegativity_spread": ".3f",
-                         "valence_spread": ".3f", "n_m_cations": ".0f"})
+    print_table(
+        frame.to_dict(orient="records"),
+        columns,
+        title=f"Synthesizability ({gate.model_name}, {gate.metadata.training_data_label} "
+        f"data, threshold {gate.threshold})",
+        formats={
+            "probability": ".3f",
+            "ionic_radius_pm": ".2f",
+            "electronegativity": ".3f",
+            "valence": ".2f",
+            "entropy_R": ".3f",
+            "na": ".2f",
+            "size_mismatch_delta": ".3f",
+            "electronegativity_spread": ".3f",
+            "valence_spread": ".3f",
+            "n_m_cations": ".0f",
+        },
+    )
     for row in frame.itertuples():
         if not row.in_domain:
             print(f"outside applicability domain: {row.composition}: {row.domain_reason}")

@@ -15,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "evaluate",
         help="honest evaluation of the synthesizability classifiers on the 58-row dataset",
         description=(
-            "Repeated stratified k-fold CV, leave-one-out, the published 45/13 random-split protocol "
+            "Repeated stratified k-fold CV, leave-one-out, the published 45/13 random-split "
+            "protocol "
             "and drop-column importance for every model; writes PNGs, metrics.json and report.md "
             "to the output folder. Models: " + ", ".join(MODEL_SPECS)
         ),
@@ -25,12 +26,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--repeats", type=int, default=20, help="CV repeats (default 20)")
     parser.add_argument("--folds", type=int, default=10, help="CV folds (default 10)")
     parser.add_argument("--splits", type=int, default=200, help="random 45/13 splits (default 200)")
-    parser.add_argument("--importance-repeats", type=int, default=5,
-                        help="CV repeats for drop-column importance (default 5)")
+    parser.add_argument(
+        "--importance-repeats",
+        type=int,
+        default=5,
+        help="CV repeats for drop-column importance (default 5)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--convention", choices=["paper", "shannon"], default="paper")
-    parser.add_argument("--data", metavar="CSV",
-                        help="evaluate on a user dataset (columns composition, outcome) instead")
+    parser.add_argument(
+        "--data",
+        metavar="CSV",
+        help="evaluate on a user dataset (columns composition, outcome) instead",
+    )
     parser.add_argument("--json", action="store_true", help="print flat metrics as JSON")
     parser.set_defaults(func=run)
 
@@ -42,9 +50,12 @@ def run(args: argparse.Namespace) -> int:
     from nasicon_workflows.classifier.outcomes import read_dataset_csv
 
     dataset = read_dataset_csv(args.data) if args.data else None
-    for flag, value, low in (("--repeats", args.repeats, 1), ("--folds", args.folds, 2),
-                             ("--splits", args.splits, 1), ("--importance-repeats",
-                                                            args.importance_repeats, 1)):
+    for flag, value, low in (
+        ("--repeats", args.repeats, 1),
+        ("--folds", args.folds, 2),
+        ("--splits", args.splits, 1),
+        ("--importance-repeats", args.importance_repeats, 1),
+    ):
         if value < low:
             from nasicon_workflows.classifier.errors import ClassifierError
 
@@ -56,15 +67,27 @@ def run(args: argparse.Namespace) -> int:
         console = Console(stderr=True)
         progress = lambda name: console.print(f"evaluating {name} ...")  # noqa: E731
     report = evaluate_models(
-        args.models, dataset, args.convention, progress=progress,
-        n_splits=args.folds, n_repeats=args.repeats, n_random_splits=args.splits,
-        n_importance_repeats=args.importance_repeats, seed=args.seed,
+        args.models,
+        dataset,
+        args.convention,
+        progress=progress,
+        n_splits=args.folds,
+        n_repeats=args.repeats,
+        n_random_splits=args.splits,
+        n_importance_repeats=args.importance_repeats,
+        seed=args.seed,
     )
     _, y = training_data(dataset, args.convention)
     folder = write_report(report, args.output, y)
     if args.json:
-        print_json({"output": str(folder), "default_model": report.default_model,
-                    "protocol": report.protocol, "metrics": report.flat_metrics()})
+        print_json(
+            {
+                "output": str(folder),
+                "default_model": report.default_model,
+                "protocol": report.protocol,
+                "metrics": report.flat_metrics(),
+            }
+        )
         return 0
     rows = []
     for name, ev in report.models.items():
@@ -72,11 +95,16 @@ def run(args: argparse.Namespace) -> int:
         for m in METRICS:
             row[m] = f"{ev.repeated_cv[m].mean:.3f} ± {ev.repeated_cv[m].std:.3f}"
         row["loo_acc"] = f"{ev.loo['accuracy'].mean:.3f}"
-        row["split_acc"] = f"{ev.random_split_accuracy.mean:.3f} ± {ev.random_split_accuracy.std:.3f}"
+        row["split_acc"] = (
+            f"{ev.random_split_accuracy.mean:.3f} ± {ev.random_split_accuracy.std:.3f}"
+        )
         row[">=12/13"] = f"{100 * ev.random_split_fraction_at_published:.1f} %"
         rows.append(row)
-    print_table(rows, ["model", *METRICS, "loo_acc", "split_acc", ">=12/13"],
-                title=f"{args.repeats} x stratified {args.folds}-fold CV (mean ± std over folds)")
+    print_table(
+        rows,
+        ["model", *METRICS, "loo_acc", "split_acc", ">=12/13"],
+        title=f"{args.repeats} x stratified {args.folds}-fold CV (mean ± std over folds)",
+    )
     print(f"default gate model by the selection rule: {report.default_model}")
     print(f"report, plots and metrics.json written to {folder}")
     return 0
