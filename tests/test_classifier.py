@@ -31,6 +31,7 @@ from nasicon_workflows.classifier.features import (
     features_frame,
     training_data,
 )
+from nasicon_workflows.classifier.gate import SCORE_COLUMNS
 from nasicon_workflows.classifier.models import MODEL_SPECS, PUBLISHED_MODELS, build_model
 from nasicon_workflows.cli import main
 from nasicon_workflows.datasets import dataset_sha256, load_synthesis_dataset
@@ -290,16 +291,7 @@ def test_load_default_caches_and_retrains_on_mismatch(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- gate scoring
 def test_score_contract_and_domain(gnb_gate):
     frame = gnb_gate.score(["Na3.4Zr1.6Sc0.4Si2PO12", "Na3Zr2Si2PO12", "Na2.9Zr1.9Sb0.1Si2PO12"])
-    for col in (
-        "composition",
-        "probability",
-        "label",
-        "in_domain",
-        "domain_reason",
-        "entropy_R",
-        "entropy_class",
-        *PUBLISHED,
-    ):
+    for col in (*SCORE_COLUMNS, *PUBLISHED):
         assert col in frame.columns
     assert frame["probability"].between(0, 1).all()
     assert (frame["label"] == (frame["probability"] >= 0.5)).all()

@@ -43,6 +43,7 @@ __all__ = [
     "DEFAULT_GATE_MODEL",
     "GateDocument",
     "GateMaker",
+    "SCORE_COLUMNS",
     "SynthesizabilityGate",
     "cache_dir",
     "train_gate",
@@ -52,6 +53,16 @@ __all__ = [
 DEFAULT_GATE_MODEL = "gradient_boosting"
 #: Descriptors reported with every score, whatever the model uses.
 REPORTED_FEATURES = FEATURE_SETS["extended"]
+#: Leading columns of every score frame (the contract other stages rely on).
+SCORE_COLUMNS = (
+    "composition",
+    "probability",
+    "label",
+    "in_domain",
+    "domain_reason",
+    "entropy_R",
+    "entropy_class",
+)
 
 
 def cache_dir() -> Path:
@@ -337,17 +348,7 @@ class SynthesizabilityGate:
 def _empty_score_frame():
     import pandas as pd
 
-    cols = [
-        "composition",
-        "probability",
-        "label",
-        "in_domain",
-        "domain_reason",
-        "entropy_R",
-        "entropy_class",
-        *[f for f in REPORTED_FEATURES if f != "entropy_R"],
-        "model_features",
-    ]
+    cols = [*SCORE_COLUMNS, *[f for f in REPORTED_FEATURES if f != "entropy_R"], "model_features"]
     return pd.DataFrame({c: [] for c in cols})
 
 
