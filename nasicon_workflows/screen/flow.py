@@ -383,7 +383,7 @@ def _relax_key(structure, maker: ScreeningFlowMaker) -> str:
     return settings_key("relax", structure.as_dict(), maker.relax, maker.fmax, maker.relax_steps)
 
 
-@job(name="screen relax")
+@job(name="screen optimise configurations")
 def relax_configurations(
     configurations: list[dict[str, Any]],
     formula: str,
@@ -459,7 +459,7 @@ def _configuration_record(
     }
 
 
-@job(name="screen record relaxation")
+@job(name="screen record optimised cell")
 def record_relaxation(
     relax_output: Any, base: dict, relax_uuid: str, key: str, cache_dir: str | None
 ) -> dict[str, Any]:

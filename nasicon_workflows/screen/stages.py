@@ -147,9 +147,14 @@ def build_configurations(
 
 
 def relax_maker(engine: str, fmax: float, steps: int | None = None):
-    """The relaxation Maker of the relax stage (None for ``engine == 'none'``)."""
+    """The relaxation Maker of the relax stage (None for ``engine == 'none'``).
+
+    Availability is not checked here: the CLI checks it before a local run, and on HPC the job
+    that builds the relaxations may run on a worker without VASP while the relaxations run on one
+    with it.
+    """
     relax = _stage("relax", "issue 5, relaxation")
-    kwargs: dict[str, Any] = {"fmax": fmax}
+    kwargs: dict[str, Any] = {"fmax": fmax, "check": False}
     if steps is not None:
         kwargs["steps"] = steps
     return relax.get_relax_maker(engine, **kwargs)
@@ -163,7 +168,7 @@ def phonon_engine(relax_engine: str) -> str:
 def phonon_maker(engine: str):
     """The relax stage's ``NasiconPhononMaker`` (atomate2 phonons + F_vib(T) - T S_config)."""
     relax = _stage("relax", "issue 5, relaxation and phonons")
-    return relax.NasiconPhononMaker(phonon_maker=relax.get_phonon_maker(engine))
+    return relax.NasiconPhononMaker(phonon_maker=relax.get_phonon_maker(engine, check=False))
 
 
 def check_relax(engine: str) -> None:
