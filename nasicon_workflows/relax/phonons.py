@@ -85,8 +85,11 @@ class PhononFreeEnergyDocument(BaseModel):
     is_dynamically_stable: bool = Field(description="No imaginary modes beyond the tolerance.")
     q_mesh: list[int] = Field(description="q-point mesh of the thermodynamic sums.")
     energy_eV_per_fu: float | None = Field(None, description="Static energy E0 per fu (eV).")
-    atomate2_f_vib_eV_per_fu: dict[float, float] | None = Field(
-        None, description="atomate2's DOS-based F_vib at its own temperatures, for cross-checks."
+    atomate2_temperatures_K: list[float] | None = Field(
+        None, description="Temperatures of atomate2's own DOS-based free energies (K)."
+    )
+    atomate2_f_vib_eV_per_fu: list[float] | None = Field(
+        None, description="atomate2's DOS-based F_vib per formula unit (eV), for cross-checks."
     )
     settings: dict[str, Any] = Field(default_factory=dict, description="Flow settings.")
 
@@ -288,13 +291,28 @@ def get_phonon_maker(
     }
     if key == "vasp":
         from atomate2.vasp.flows.phonons import PhononMaker as VaspPhononMaker
+        from atomate2.vasp.jobs.phonons import PhononDisplacementMaker
 
         from nasicon_workflows.relax.vasp import NasiconRelaxMaker, NasiconRelaxSetGenerator
 
-        tight = NasiconRelaxSetGenerator(user_incar_settings={"EDIFFG": -abs(bulk_relax_fmax or 0.005), "EDIFF": 1e-7})
+        fmax = abs(bulk_relax_fmax or 0.005)
+        # Same PBE/550 eV/POTCAR settings as the relaxations; statics with tighter electronic
+        # convergence and exact projectors, as finite-difference forces need.
+        static = {"NSW": 0, "IBRION": -1, "EDIFF": 1e-7, "LREAL": False}
+        tight = NasiconRelaxSetGenerator(user_incar_settings={"EDIFFG": -fmax, "EDIFF": 1e-7})
         return VaspPhononMaker(
-            bulk_relax_maker=NasiconRelaxMaker(input_set_generator=tight)
-            if bulk_relax_fmax else None,
+            bulk_relax_maker=(
+                NasiconRelaxMaker(name="nasicon tight relax", input_set_generator=tight)
+                if bulk_relax_fmax
+                else None
+            ),
+            static_energy_maker=NasiconRelaxMaker(
+                name="nasicon static",
+                input_set_generator=NasiconRelaxSetGenerator(nsw=0, user_incar_settings=static),
+            ),
+            phonon_displacement_maker=PhononDisplacementMaker(
+                input_set_generator=NasiconRelaxSetGenerator(nsw=0, user_incar_settings=static)
+            ),
             born_maker=None,
             **common,
         )
@@ -306,8 +324,14 @@ def get_phonon_maker(
     spec = FORCE_FIELDS[key]
     ff = {"force_field_name": spec.mlff, "calculator_kwargs": dict(spec.calculator_kwargs)}
     return PhononMaker(
-        bulk_relax_maker=ForceFieldRelaxMaker(relax_kwargs={"fmax": bulk_relax_fmax}, **ff)
-        if bulk_relax_fmax else None,
+        # BFGS: from an fmax-0.05 structure FIRE needs hundreds of steps to reach 0.01 eV/Å.
+        bulk_relax_maker=ForceFieldRelaxMaker(
+            relax_kwargs={"fmax": bulk_relax_fmax},
+            optimizer_kwargs={"optimizer": "BFGS"},
+            **ff,
+        )
+        if bulk_relax_fmax
+        else None,
         static_energy_maker=ForceFieldStaticMaker(**ff),
         phonon_displacement_maker=ForceFieldStaticMaker(**ff),
         # One job evaluates every displaced cell with one calculator instead of one job each.
@@ -403,13 +427,12 @@ def summarise_phonons(
     n_fu = doc.n_formula_units
     pmg_fu = phonon_doc.formula_units or 1
     # atomate2 stores J/mol per *pymatgen* formula unit (reduced formula); convert to ours.
-    a2 = {
-        float(t): float(f) * pmg_fu / n_fu / J_PER_MOL_PER_EV
-        for t, f in zip(phonon_doc.temperatures or [], phonon_doc.free_energies or [])
-    }
+    a2_temps = [float(t) for t in phonon_doc.temperatures or []]
+    a2_f = [float(f) * pmg_fu / n_fu / J_PER_MOL_PER_EV for f in phonon_doc.free_energies or []]
     e0 = phonon_doc.total_dft_energy
     extra = {
-        "atomate2_f_vib_eV_per_fu": a2 or None,
+        "atomate2_temperatures_K": a2_temps or None,
+        "atomate2_f_vib_eV_per_fu": a2_f or None,
         "energy_eV_per_fu": float(e0) * pmg_fu / n_fu if e0 is not None else None,
         "n_displacements": len(getattr(phonon_doc, "uuids", None) or []) or None,
         "settings": {
