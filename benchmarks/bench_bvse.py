@@ -74,7 +74,8 @@ def _run_bvlain(structure, resolution, queue):
     t1 = time.perf_counter()
     barriers = lain.percolation_barriers(encut=10.0)
     wall = time.perf_counter() - t0
-    queue.put({"wall_s": wall, "cpu_s": _cpu_s() - c0, "grid_s": t1 - t0, "peak_mb": _rss_mb() - base, "grid": grid.shape,
+    queue.put({"wall_s": wall, "cpu_s": _cpu_s() - c0, "grid_s": t1 - t0,
+               "peak_mb": _rss_mb() - base, "grid": grid.shape,
                "barriers": tuple(float(barriers[k]) for k in ("E_1D", "E_2D", "E_3D"))})
 
 

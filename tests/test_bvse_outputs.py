@@ -59,7 +59,8 @@ def test_document_is_self_consistent(landscape, document):
     for b in barriers:
         assert np.abs(rel - b).min() < 1e-12
     sites = landscape.mobile_indices
-    expected = point_energies(landscape, landscape.structure.cart_coords[sites]) - landscape.energies_eV.min()
+    expected = (point_energies(landscape, landscape.structure.cart_coords[sites])
+                - landscape.energies_eV.min())
     assert [s.energy_eV for s in document.site_energies] == pytest.approx(list(expected))
     for k, key in enumerate(("percolation_1D_eV", "percolation_2D_eV", "percolation_3D_eV")):
         per_site = [getattr(s, key) for s in document.site_energies]

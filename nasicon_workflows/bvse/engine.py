@@ -11,9 +11,9 @@ plus a screened Coulomb repulsion from every like-charged framework ion,
 
 with every site of the mobile species removed from the framework (the usual softBV convention, also
 bvlain's). The sum runs over periodic images within ``cutoff``; contributions are evaluated block
-by block (8x8x8 grid points against the atoms within cutoff + block radius, found with a KD-tree)
-in a compiled kernel, so memory is bounded by the grid itself plus one neighbour list per block and
-a grid x neighbours array is never built.
+by block (8x8x8 grid points against the image atoms within cutoff + block radius, listed by a
+compiled pass) in a parallel compiled kernel, so memory is bounded by the grid itself plus one
+neighbour list per block and a grid x neighbours array is never built.
 
 Grid convention: ``n_i = ceil(L_i / resolution)`` points per lattice vector at fractional
 coordinates ``k / n_i`` (periodic, no duplicated boundary plane), so the spacing is at most
@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 from pymatgen.core import Structure
-from scipy.spatial import cKDTree
 
 from nasicon_workflows.bvse.errors import (
     GridTooLargeError,
@@ -228,7 +227,8 @@ def decorate_oxidation_states(structure: Structure) -> Structure:
                 f"bond valence analyser could not assign them ({exc}); decorate the structure "
                 "with Structure.add_oxidation_state_by_element({...}) first"
             ) from None
-    bad = sorted({str(s.specie) for s in decorated if abs(s.specie.oxi_state - round(s.specie.oxi_state)) > 1e-6})
+    bad = sorted({str(s.specie) for s in decorated
+                  if abs(s.specie.oxi_state - round(s.specie.oxi_state)) > 1e-6})
     if bad:
         raise MissingOxidationStatesError(
             f"non-integer oxidation states {bad}: softBV parameters exist for integer formal "
@@ -336,7 +336,6 @@ class _Framework:
 
     xyz: np.ndarray
     params: FrameworkParameters
-    tree: cKDTree
     kind: np.ndarray  # pair-potential type of each image atom (row of ``table``)
     table: np.ndarray  # pair energy (eV) on a uniform r^2 grid from _TABLE_S0 to cutoff^2
     inv_h: float
@@ -390,7 +389,7 @@ def _framework(structure: Structure, ion: MobileIon, cutoff: float, screening: f
                                          ("r_min", "alpha", "d0", "coulomb_prefactor",
                                           "screening_length")))
     kind, table, inv_h = _pair_table(image_params, cutoff)
-    return _Framework(np.ascontiguousarray(xyz), image_params, cKDTree(xyz), kind, table, inv_h)
+    return _Framework(np.ascontiguousarray(xyz), image_params, kind, table, inv_h)
 
 
 @numba.njit(cache=True)
@@ -417,14 +416,6 @@ def _block_neighbours(centers, xyz, radius2):
             if dx * dx + dy * dy + dz * dz <= radius2:
                 idx[m] = a
                 m += 1
-    return ptr, idx
-
-
-def _csr(neighbours) -> tuple[np.ndarray, np.ndarray]:
-    counts = np.fromiter((len(n) for n in neighbours), dtype=np.int64, count=len(neighbours))
-    ptr = np.zeros(len(neighbours) + 1, dtype=np.int64)
-    np.cumsum(counts, out=ptr[1:])
-    idx = np.fromiter((a for n in neighbours for a in n), dtype=np.int64, count=int(ptr[-1]))
     return ptr, idx
 
 
@@ -464,7 +455,7 @@ def point_energies(landscape_or_structure, cart_coords: np.ndarray, ion: str = "
     frac = structure.lattice.get_fractional_coords(points) % 1.0
     points = structure.lattice.get_cartesian_coords(frac)
     fw = _framework(structure, ion_obj, cutoff, screening, covalent_radii)
-    ptr, idx = _csr(fw.tree.query_ball_point(points, cutoff))
+    ptr, idx = _block_neighbours(np.ascontiguousarray(points), fw.xyz, cutoff**2)
     return _points_kernel(np.ascontiguousarray(points), ptr, idx, *_kernel_args(fw, cutoff))
 
 
@@ -559,7 +550,8 @@ def compute_landscape(
     t_neigh = time.perf_counter()
     energies = np.empty(shape)
     _grid_kernel(energies, *frac_axes, np.ascontiguousarray(decorated.lattice.matrix),
-                 np.ascontiguousarray(origins), np.ascontiguousarray(centers), half_diag, ptr, idx, fw.xyz, fw.kind, fw.table, _TABLE_S0,
+                 np.ascontiguousarray(origins), np.ascontiguousarray(centers), half_diag, ptr, idx,
+                 fw.xyz, fw.kind, fw.table, _TABLE_S0,
                  fw.inv_h, exact, *_kernel_args(fw, cutoff)[1:])
     t_grid = time.perf_counter()
     logger.info("BVSE grid %s (%d points) in %.2f s", shape, n_points, t_grid - t0)

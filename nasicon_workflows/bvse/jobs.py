@@ -19,7 +19,8 @@ __all__ = ["BVSEEnsembleMaker", "BVSEMaker", "ordered_configurations", "write_ma
 logger = logging.getLogger(__name__)
 
 
-def write_maps(landscape, document: BVSEDocument, out_dir: str | Path, stem: str = "bvse") -> list[Path]:
+def write_maps(landscape, document: BVSEDocument, out_dir: str | Path,
+               stem: str = "bvse") -> list[Path]:
     """Write the cube, .grd and PNG section files of a landscape into ``out_dir``.
 
     Parameters

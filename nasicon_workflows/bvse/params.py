@@ -134,7 +134,8 @@ def mobile_ion(ion: str = "Na", charge: int = 1, covalent_radii: str = "softbv")
     if z not in table or charge not in table[z]:
         raise MissingParametersError(
             f"softBV has no parameters for mobile ion {ion}{charge:+d}; "
-            f"available mobile cations: {sorted(chemical_symbols[k] for k in softbv_tables()['cation'])}"
+            "available mobile cations: "
+            f"{sorted(chemical_symbols[k] for k in softbv_tables()['cation'])}"
         )
     return MobileIon(
         symbol=ion,

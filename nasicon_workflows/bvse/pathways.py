@@ -19,7 +19,6 @@ from nasicon_workflows.bvse.engine import (
     compute_landscape,
     point_energies,
 )
-from nasicon_workflows.bvse.params import COVALENT_RADII_CHOICES  # noqa: F401 - re-exported
 from nasicon_workflows.bvse.percolation import percolation_sweep
 from nasicon_workflows.bvse.schemas import (
     BarrierStatistics,

@@ -227,7 +227,8 @@ class PercolationResult:
         self.points_processed = int(points_processed)
 
 
-def percolation_sweep(energies: np.ndarray, site_points=(), encut_eV: float = 10.0) -> PercolationResult:
+def percolation_sweep(energies: np.ndarray, site_points=(),
+                      encut_eV: float = 10.0) -> PercolationResult:
     """Exact periodic percolation energies of a 3D grid landscape.
 
     Parameters
