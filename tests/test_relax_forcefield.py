@@ -251,3 +251,25 @@ def test_chgnet_relaxes_me1_cell(me1_cell, me1_relaxed):
     assert 118 < doc.beta < 130
     assert doc.energy_per_atom == pytest.approx(doc.energy_eV / doc.n_sites)
     assert doc.settings["fmax_eV_per_A"] == 0.05 and doc.settings["relax_cell"] is True
+
+
+def test_relaxation_document_round_trip(nzp_cell):
+    from types import SimpleNamespace
+
+    from nasicon_workflows.relax import RelaxationDocument
+
+    forces = np.zeros((len(nzp_cell), 3))
+    forces[3] = [0.03, 0.04, 0.0]  # |F| = 0.05 eV/Å exactly
+    task = SimpleNamespace(
+        output=SimpleNamespace(structure=nzp_cell, energy=-300.0, forces=forces, n_steps=7),
+        is_force_converged=True,
+    )
+    doc = RelaxationDocument.from_task_document(task, "chgnet", fmax=0.05,
+                                                initial_structure=nzp_cell)
+    assert doc.energy_per_atom == pytest.approx(-300.0 / len(nzp_cell))
+    assert doc.max_force_eV_per_A == pytest.approx(0.05) and doc.converged
+    assert doc.volume_change_percent == pytest.approx(0.0)
+    strict = RelaxationDocument.from_task_document(task, "chgnet", fmax=0.04)
+    assert not strict.converged  # final forces above fmax override the optimiser's flag
+    again = RelaxationDocument.model_validate(json.loads(json.dumps(doc.model_dump())))
+    assert again.structure == doc.structure and again.a == pytest.approx(doc.a)
