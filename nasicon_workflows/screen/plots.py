@@ -29,10 +29,26 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+def _training_data(ax) -> None:
+    """The 58 published compositions (Table S2 descriptors) as context for the candidates."""
+    from nasicon_workflows.datasets import load_synthesis_dataset
+
+    data = load_synthesis_dataset()
+    for ok, marker, label in ((True, "o", "published: synthesizable"),
+                              (False, "x", "published: not synthesizable")):
+        part = data[data["synthesizable"] == ok]
+        ax.scatter(part["ionic_radius_pm"], part["electronegativity"], marker=marker, s=22,
+                   facecolors="none" if marker == "o" else "grey", edgecolors="grey",
+                   linewidths=0.8, label=f"{label} ({len(part)})")
+    ax.legend(fontsize=7, loc="best")
+
+
 def descriptor_map(result: ScreeningResult):
     """Ionic radius vs electronegativity of the scored compositions, coloured by probability.
 
-    Selected candidates are circled and labelled. Returns a matplotlib Figure.
+    Selected candidates are circled in red and labelled; the 58 published compositions of Zuo et
+    al. 2026 (Table S2) are drawn in grey as the classifier's training data. Returns a matplotlib
+    Figure.
     """
     import matplotlib
 
@@ -45,7 +61,8 @@ def descriptor_map(result: ScreeningResult):
         for r in result.scored
     ]
     rows = [r for r in rows if r[0] is not None and r[1] is not None and r[2] is not None]
-    fig, ax = plt.subplots(figsize=(6, 4.5))
+    fig, ax = plt.subplots(figsize=(6.5, 4.8))
+    _training_data(ax)
     if rows:
         x, y, p = (np.array([r[i] for r in rows], dtype=float) for i in range(3))
         points = ax.scatter(x, y, c=p, cmap="viridis", vmin=0, vmax=1, s=28, edgecolors="none")
@@ -56,7 +73,7 @@ def descriptor_map(result: ScreeningResult):
                 ax.annotate(name, (xi, yi), fontsize=6, xytext=(4, 4), textcoords="offset points")
     ax.set_xlabel("M-site ionic radius (pm)")
     ax.set_ylabel("M-site electronegativity (Pauling)")
-    ax.set_title(f"{len(rows)} scored compositions (red: selected)")
+    ax.set_title(f"{len(rows)} scored compositions (coloured; red circle: selected)", fontsize=10)
     return fig
 
 
