@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nasicon_workflows.screen.cache import apply_umask
 from nasicon_workflows.screen.documents import ScreeningResult
 
 __all__ = ["descriptor_map", "write_plots"]
@@ -23,6 +24,7 @@ def _save(fig, path: Path) -> Path:
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=150, bbox_inches="tight")
+        apply_umask(tmp)
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)

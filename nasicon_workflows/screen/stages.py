@@ -101,8 +101,16 @@ def enumerate_and_score(rules: Mapping[str, Any], keep: int) -> tuple[list[dict]
     classifier = _stage("classifier", "issue 3, synthesizability classifier")
     enumeration = _stage("enumeration", "issue 3, composition enumeration")
     gate = classifier.SynthesizabilityGate.load_default()
+    seen = [0, 0]  # compositions scored, last count reported
+
+    def progress(n_rows: int) -> None:
+        seen[0] += n_rows
+        if seen[0] - seen[1] >= 2_000_000:
+            logger.info("Enumeration: %d compositions scored so far", seen[0])
+            seen[1] = seen[0]
+
     frame = enumeration.screen_candidates(
-        enumeration_rules(rules), gate=gate, top=keep, in_domain_only=True
+        enumeration_rules(rules), gate=gate, top=keep, in_domain_only=True, progress=progress
     )
     summary = {k: int(frame.attrs[k]) for k in ("n_enumerated", "n_in_domain") if k in frame.attrs}
     return _records(frame), summary

@@ -165,6 +165,10 @@ def test_atomic_json_store_round_trip_and_no_partial_file(tmp_path, monkeypatch)
     monkeypatch.undo()
     assert len(json.loads(path.read_text())) == 2
     assert not list(tmp_path.glob(".docs.json.*"))
+    # the atomic file has the permissions of a plainly created one, not mkstemp's 0600
+    plain = tmp_path / "plain.txt"
+    plain.write_text("")
+    assert path.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
 
 
 def test_phonons_of_the_lowest_energy_configuration(calls, tmp_path):
