@@ -15,9 +15,13 @@ import pytest
 pytest.importorskip("jobflow_remote")
 pytest.importorskip("litemongo")
 
-from nasicon_workflows.bvse import BVSEMaker, compute_bvse  # noqa: E402
+from jobflow import job  # noqa: E402
+from monty.json import MontyDecoder  # noqa: E402
+
+from nasicon_workflows.bvse import compute_bvse  # noqa: E402
 from nasicon_workflows.composition import NasiconComposition  # noqa: E402
 from nasicon_workflows.datasets import load_synthesis_dataset  # noqa: E402
+from nasicon_workflows.descriptors import compute_descriptors  # noqa: E402
 from nasicon_workflows.errors import NasiconWorkflowsError  # noqa: E402
 from nasicon_workflows.remote import (  # noqa: E402
     LiteMongoStore,
@@ -34,6 +38,7 @@ from nasicon_workflows.remote import (  # noqa: E402
     submit_screen,
     write_project,
 )
+from nasicon_workflows.screen.flow import ScreeningFlowMaker  # noqa: E402
 
 MONGODB_VALUES = dict(
     mongo_host="db.example.org", mongo_port=27017, mongo_database="nasicon",
@@ -170,32 +175,37 @@ def test_submission_errors_are_typed(jfr_env):
 # ------------------------------------------------------------------------------ the real runner
 
 
+class _Recording:
+    """A Maker wrapper that keeps the flow it made (submit_screen returns only the db_ids)."""
+
+    def __init__(self, maker):
+        self.maker = maker
+
+    def make(self, compositions, **kwargs):
+        self.flow = self.maker.make(compositions, **kwargs)
+        return self.flow
+
+
 @pytest.mark.slow
 def test_runner_runs_submitted_flows_and_outputs_are_read_back(jfr_env):
-    """Submit, interrupt the runner, restart it, read back: Table S2 values and a typed failure."""
+    """Submit, interrupt the runner, restart it, read back: Table S2 values, a typed failure and
+    a whole screen whose gate adds jobs at run time."""
     write_project("nasicon_test", base_dir=jfr_env / "proj")
     table = load_synthesis_dataset().set_index("composition")
     formulas = list(table.index[[0, 10, 30]])
     good = check_flow(formulas)
-
-    class _Maker:  # the duck type submit_screen accepts: a Maker whose make takes compositions
-        def make(self, compositions, convention="paper"):
-            self.flow = check_flow(compositions, convention)
-            return self.flow
-
-    maker = _Maker()
-    bad_ids = submit_screen(maker, ["Na3Zr2Si2PO12", "Na3Qq2Si2PO12"], convention="paper")
-    good_ids = submit_screen(good, worker="local", resources={})
-    assert len(good_ids) == len(bad_ids) == 2
-    # A real stage job: BVSE of NaZr2(PO4)3 at a coarse grid, through a Maker.
-    nzp = _nzp_primitive()
-    bvse_job = BVSEMaker(resolution=0.5).make(nzp)
-    submit_screen(bvse_job)
+    assert len(submit_screen(good, worker="local", resources={})) == 2
+    # One job on its own (a library function as a job), with an invalid formula.
+    lone = job(compute_descriptors)("Na3Qq2Si2PO12", "paper")
+    submit_screen(lone)
+    screen = _Recording(ScreeningFlowMaker(top=1, orderings=1, relax="none", max_atoms=100,
+                                           bvse_resolution=0.5, threshold=0.5))
+    submit_screen(screen, ["Na3.5Zr1.5Sc0.5Si2PO12", "Na3Zr2Si2PO12"])
 
     # A runner stopped while jobs are in flight loses nothing: a second runner finishes them.
     with pytest.raises(RemoteTimeoutError, match="still running after 0 s"):
         run_jobs(max_seconds=0.01)
-    run_jobs(max_seconds=240)
+    run_jobs(max_seconds=480)
 
     results = {r.name: r for r in flow_results(good.uuid)}
     assert {r.state for r in results.values()} == {"COMPLETED"}
@@ -213,31 +223,28 @@ def test_runner_runs_submitted_flows_and_outputs_are_read_back(jfr_env):
     )
     assert math.isfinite(summary["mean_entropy_R"])
 
-    # The invalid formula fails on the worker with the library's own message; its child waits.
-    states = {r.name: r for r in flow_results(maker.flow.uuid)}
-    assert states["descriptors"].state == "FAILED"
-    error = states["descriptors"].error
-    assert "Unknown element 'Qq'" in error and "UnknownElementError" in error
+    # The invalid formula fails on the worker with the library's own message.
+    (failed,) = flow_results(lone.uuid)
+    assert failed.state == "FAILED" and failed.output is None
+    assert "Unknown element 'Qq'" in failed.error and "UnknownElementError" in failed.error
 
-    # The BVSE document read back equals the same calculation done here, barrier by barrier.
-    (bvse,) = flow_results(bvse_job.uuid)
-    direct = compute_bvse(nzp, resolution=0.5)
-    assert bvse.state == "COMPLETED" and bvse.name == "bvse"
-    for barrier in ("E_1D", "E_2D", "E_3D"):
-        assert bvse.output[barrier] == pytest.approx(getattr(direct, barrier), abs=1e-9)
-    assert 0 < bvse.output["E_3D"] < 3  # eV: NZP is a known 3D Na conductor
-
-
-def _nzp_primitive():
-    """Rhombohedral NaZr2(PO4)3 from the R-3c parameters of Hagman & Kierkegaard 1968."""
-    from pymatgen.core import Lattice, Structure
-
-    structure = Structure.from_spacegroup(
-        "R-3c", Lattice.hexagonal(9.07, 22.72), ["Na", "Zr", "P", "O", "O"],
-        [[0, 0, 0], [0, 0, 0.1459], [0.2893, 0, 0.25], [0.1771, -0.0311, 0.1931],
-         [0.1923, 0.1683, 0.0862]],
-    ).get_primitive_structure()
-    structure.add_oxidation_state_by_element({"Na": 1, "Zr": 4, "P": 5, "O": -2})
-    return structure
-    assert states["summary"].state == "WAITING" and states["summary"].output is None
-
+    # The screen: every job, including those the gate added at run time, completed.
+    jobs = flow_results(screen.flow.uuid)
+    assert {j.state for j in jobs} == {"COMPLETED"}, [(j.name, j.state, j.error) for j in jobs]
+    by_name = {j.name: j for j in jobs}
+    assert len(jobs) > len(screen.flow.jobs)  # the gate's replace added the candidate's jobs
+    result = by_name["screen aggregate"].output
+    decisions = {r["composition"]: r for r in result["scored"]}
+    assert decisions["Na3.5Zr1.5Sc0.5Si2PO12"]["selected"]
+    # Na3Zr2Si2PO12 has zero M-site entropy, below every training row: gated out with the reason.
+    assert not decisions["Na3Zr2Si2PO12"]["selected"]
+    assert "applicability domain" in decisions["Na3Zr2Si2PO12"]["reason"]
+    (ranked,) = result["ranking"]
+    # The ranked barrier is the BVSE of the ordered cell that the configurations job produced,
+    # recomputed here; the ranking names the job that computed it.
+    bvse_job = next(j for j in jobs if j.name.startswith("screen bvse"))
+    assert ranked["bvse_jobs"] == bvse_job.uuid
+    configurations = next(j for j in jobs if j.name.startswith("screen configurations")).output
+    cell = MontyDecoder().process_decoded(configurations[0]["structure"])
+    direct = compute_bvse(cell, resolution=0.5)
+    assert ranked["barrier_3D_mean_eV"] == pytest.approx(direct.E_3D, abs=1e-9)
