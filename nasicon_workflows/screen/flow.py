@@ -415,7 +415,7 @@ def relax_configurations(
                         index, total, formula, i + 1)
             outputs.append(hit)
             continue
-        logger.info("Candidate %d/%d %s: relaxing configuration %d/%d (%s)",
+        logger.info("Candidate %d/%d %s: relaxation of configuration %d/%d queued (%s)",
                     index, total, formula, i + 1, len(configurations), maker.relax)
         relax_job = engine.make(structure)
         relax_job.append_name(f" [{formula} #{i}]")
@@ -473,6 +473,10 @@ def record_relaxation(
     if energy is None:
         energy = _get(relax_output, "energy")
     record = _configuration_record(structure, energy, base, relaxed=True, relax_uuid=relax_uuid)
+    logger.info("%s configuration %d relaxed: %s eV/atom, volume %.1f Å^3",
+                record["realised_formula"] or "", base["index"] + 1,
+                "?" if energy is None else f"{record['energy_per_atom_eV']:.4f}",
+                record["volume_A3"])
     cache = ResultCache.from_dir(cache_dir)
     if cache:
         cache.put("relaxations", key, record)
