@@ -248,3 +248,27 @@ def test_runner_runs_submitted_flows_and_outputs_are_read_back(jfr_env):
     cell = MontyDecoder().process_decoded(configurations[0]["structure"])
     direct = compute_bvse(cell, resolution=0.5)
     assert ranked["barrier_3D_mean_eV"] == pytest.approx(direct.E_3D, abs=1e-9)
+
+
+def test_screen_command_submits_to_the_project(jfr_env, capsys):
+    """``python -m nasicon_workflows.screen --submit`` queues the screen; nothing runs yet."""
+    from jobflow_remote import JobController
+
+    from nasicon_workflows.screen.cli import main
+
+    write_project("nasicon_test", base_dir=jfr_env / "proj")
+    common = ["--compositions", "Na3.5Zr1.5Sc0.5Si2PO12", "--relax", "none", "--submit",
+              "--worker", "local", "--out", str(jfr_env / "out")]
+    assert main([*common, "--project", "nasicon_test"]) == 0
+    controller = JobController.from_project_name("nasicon_test")
+    try:
+        jobs = controller.get_jobs_info()
+    finally:
+        controller.close()
+    assert sorted(j.name for j in jobs) == ["screen classify", "screen gate"]
+    assert {j.state.value for j in jobs} <= {"READY", "WAITING"} and {j.worker for j in jobs} == {
+        "local"}
+
+    # A project that does not exist: one error line, exit code 2, nothing queued anywhere.
+    assert main([*common, "--project", "nowhere"]) == 2
+    assert "error: jobflow-remote project nowhere is not available" in capsys.readouterr().err
