@@ -22,7 +22,7 @@ MODULES = (
     ("nasicon_workflows.relax", "Relaxations: atomate2 makers (CHGNet, VASP)"),
     ("nasicon_workflows.bvse", "BVSE landscapes, percolation barriers, cube files"),
     ("nasicon_workflows.screen.flow", "The end-to-end screening flow"),
-    ("nasicon_workflows.screen.runner", "Running the screen locally: resumable, with an on-disk job store"),
+    ("nasicon_workflows.screen.runner", "Running the screen locally, resumable"),
     ("nasicon_workflows.remote", "jobflow-remote: project templates, submission, read-back"),
     ("nasicon_workflows.errors", "Base and composition errors"),
 )

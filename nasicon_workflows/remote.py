@@ -206,7 +206,9 @@ def template_path(template: str | os.PathLike = "embedded") -> Path:
     return path
 
 
-def default_template_values(name: str, base_dir: str | os.PathLike | None = None) -> dict[str, str]:
+def default_template_values(
+    name: str, base_dir: str | os.PathLike | None = None
+) -> dict[str, str]:
     """Values for every placeholder of the shipped templates that has a sensible local default.
 
     Parameters
@@ -272,7 +274,9 @@ def render_project(template: str | os.PathLike = "embedded", **values: Any) -> d
     try:
         config = YAML(typ="safe").load(text.substitute({k: str(v) for k, v in values.items()}))
     except (YAMLError, ValueError) as exc:
-        raise ProjectTemplateError(f"template {path.name} is not valid YAML once filled in: {exc}")
+        raise ProjectTemplateError(
+            f"template {path.name} is not valid YAML once filled in: {exc}"
+        ) from exc
     _validate_project(config, path.name)
     return config
 
