@@ -42,6 +42,10 @@ class ConfigurationResult(BaseModel):
         None, description="Largest |realised - target| amount per formula unit"
     )
     relaxed: bool = Field(False, description="Whether a relaxation was run")
+    relax_converged: bool | None = Field(
+        None, description="Whether the relaxation met its force criterion (None: not reported)"
+    )
+    relax_steps: int | None = Field(None, description="Optimizer steps the relaxation took")
     energy_eV: float | None = Field(None, description="Relaxed total energy, eV per cell")
     energy_per_atom_eV: float | None = Field(None, description="Relaxed energy, eV per atom")
     n_m_cations: int | None = Field(None, description="M-site cations in the cell")

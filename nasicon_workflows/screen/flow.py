@@ -118,7 +118,7 @@ class ScreeningFlowMaker(Maker):
     max_atoms: int = 200
     relax: str = "chgnet"
     fmax: float = 0.1
-    relax_steps: int = 100
+    relax_steps: int = 40
     bvse_resolution: float = 0.1
     phonons: bool = False
     seed: int = 0
@@ -192,7 +192,8 @@ class ScreeningFlowMaker(Maker):
                     "The composition list is empty: give at least one formula or omit it to "
                     "enumerate compositions."
                 )
-        classify = classify_candidates(formulas, self.enumeration, self.keep_scored)
+        classify = classify_candidates(formulas, self.enumeration, self.keep_scored,
+                                       self.cache_dir)
         gate = gate_candidates(classify.output, self)
         return Flow([classify, gate], output=gate.output, name=self.name)
 
@@ -234,9 +235,15 @@ def candidate_key(formula: str, maker: ScreeningFlowMaker) -> str:
 # ---------------------------------------------------------------------- classify and gate
 @job(name="screen classify")
 def classify_candidates(
-    formulas: list[str] | None, enumeration: dict, keep_scored: int
+    formulas: list[str] | None,
+    enumeration: dict,
+    keep_scored: int,
+    cache_dir: str | None = None,
 ) -> dict[str, Any]:
     """Score explicit formulas, or enumerate and score compositions, with the classifier.
+
+    The result is cached under the inputs and the classifier's identity (model, training-data
+    hash, seed), so a resumed screen does not enumerate again.
 
     Returns
     -------
@@ -244,6 +251,13 @@ def classify_candidates(
         ``records`` (scored compositions), ``enumeration`` (what was enumerated), ``classifier``
         (the model's identity and evaluation numbers) and ``job_uuid``.
     """
+    classifier = stages.classifier_summary()
+    cache = ResultCache.from_dir(cache_dir)
+    identity = {k: classifier.get(k) for k in ("model_name", "training_data_sha256", "seed")}
+    key = settings_key("classify", formulas, enumeration, keep_scored, identity)
+    if cache and (hit := cache.get("classify", key)) is not None:
+        logger.info("Scored compositions reused from a previous run")
+        return hit
     if formulas is not None:
         logger.info("Scoring %d given compositions with the synthesizability gate", len(formulas))
         records = stages.score_compositions(formulas)
@@ -257,12 +271,15 @@ def classify_candidates(
                 f"The enumeration {enumeration} produced no composition: widen the dopant pool, "
                 "the number of M cations or the step."
             )
-    return {
+    result = {
         "records": records,
         "enumeration": summary,
-        "classifier": stages.classifier_summary(),
+        "classifier": classifier,
         "job_uuid": _current_uuid(),
     }
+    if cache:
+        cache.put("classify", key, result)
+    return result
 
 
 def _gate_record(row: dict[str, Any], job_uuid: str | None) -> GateRecord:
@@ -473,6 +490,8 @@ def record_relaxation(
     if energy is None:
         energy = _get(relax_output, "energy")
     record = _configuration_record(structure, energy, base, relaxed=True, relax_uuid=relax_uuid)
+    record["relax_converged"] = _get(relax_output, "is_force_converged")
+    record["relax_steps"] = _get(relax_output, "output", "n_steps")
     logger.info("%s configuration %d relaxed: %s eV/atom, volume %.1f Å^3",
                 record["realised_formula"] or "", base["index"] + 1,
                 "?" if energy is None else f"{record['energy_per_atom_eV']:.4f}",

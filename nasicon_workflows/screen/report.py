@@ -99,13 +99,16 @@ def _phonon_lines(result: ScreeningResult) -> list[str]:
 
 def _configuration_lines(result: ScreeningResult) -> list[str]:
     lines = ["| composition | configuration | cell formula | composition error | atoms | "
-             "E (eV/atom) | E_3D (eV) |", "|---|---|---|---|---|---|---|"]
+             "relaxation | E (eV/atom) | E_3D (eV) |", "|---|---|---|---|---|---|---|---|"]
     for cand in result.candidates:
         for c in cand.configurations:
+            relax = "not run" if not c.relaxed else (
+                f"{'converged' if c.relax_converged else 'NOT converged'}"
+                + (f", {c.relax_steps} steps" if c.relax_steps is not None else ""))
             lines.append(
                 f"| {cand.composition} | {c.index} | {c.realised_formula or '–'} | "
-                f"{_fmt(c.composition_error)} | {c.n_atoms} | {_fmt(c.energy_per_atom_eV, '.4f')} "
-                f"| {_fmt(c.barriers_eV.get('3D'))} |"
+                f"{_fmt(c.composition_error)} | {c.n_atoms} | {relax} | "
+                f"{_fmt(c.energy_per_atom_eV, '.4f')} | {_fmt(c.barriers_eV.get('3D'))} |"
             )
     return lines if len(lines) > 2 else []
 
