@@ -128,6 +128,7 @@ def test_screen_tolerates_failed_candidate_and_resumes(calls, tmp_path):
     assert cached == {"Na3.4Zr1.8Mg0.2Si2PO12": True, "Na3.2Zr1.6Hf0.2Sc0.2Si2PO12": True,
                       "Na3.5ZrTi0.5Lu0.5Si2PO12": False}
     assert calls["bvse"] == before["bvse"]  # no BVSE recomputed
+    assert calls["score"] == before["score"]  # the scored compositions come from the cache
     assert [r["composition"] for r in again.ranking] == [r["composition"] for r in result.ranking]
     assert again.ranking[0]["relax_jobs"] == result.ranking[0]["relax_jobs"]
 
