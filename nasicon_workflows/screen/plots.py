@@ -36,12 +36,14 @@ def _training_data(ax) -> None:
     from nasicon_workflows.datasets import load_synthesis_dataset
 
     data = load_synthesis_dataset()
-    for ok, marker, label in ((True, "o", "published: synthesizable"),
-                              (False, "x", "published: not synthesizable")):
+    for ok, style, label in (
+        (True, {"marker": "o", "facecolors": "none", "edgecolors": "grey"},
+         "published: synthesizable"),
+        (False, {"marker": "x", "color": "grey"}, "published: not synthesizable"),
+    ):
         part = data[data["synthesizable"] == ok]
-        ax.scatter(part["ionic_radius_pm"], part["electronegativity"], marker=marker, s=22,
-                   facecolors="none" if marker == "o" else "grey", edgecolors="grey",
-                   linewidths=0.8, label=f"{label} ({len(part)})")
+        ax.scatter(part["ionic_radius_pm"], part["electronegativity"], s=22, linewidths=0.8,
+                   label=f"{label} ({len(part)})", **style)
     ax.legend(fontsize=7, loc="best")
 
 
