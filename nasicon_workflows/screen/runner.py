@@ -75,6 +75,11 @@ def load_job_store(out_dir: str | Path) -> JobStore:
     return JobStore(docs, additional_stores={"data": data})
 
 
+#: Settings a resumed screen may change: they select or rank candidates, and every computed
+#: result is cached per candidate, so e.g. ``--resume --top 8`` computes only the 4 new ones.
+RESUMABLE_CHANGES = ("ranking_weights", "top", "threshold")
+
+
 def check_output_folder(out_dir: str | Path, settings: dict[str, Any], resume: bool) -> Path:
     """Make sure ``out_dir`` can hold this screen; raise before any computation otherwise.
 
@@ -83,7 +88,8 @@ def check_output_folder(out_dir: str | Path, settings: dict[str, Any], resume: b
     OutputFolderError
         The folder cannot be created or written, or holds a screen and ``resume`` is False.
     ResumeMismatchError
-        ``resume`` on a folder screened with other settings.
+        ``resume`` on a folder screened with other settings (other than
+        :data:`RESUMABLE_CHANGES`).
     """
     out = Path(out_dir)
     try:
@@ -106,7 +112,7 @@ def check_output_folder(out_dir: str | Path, settings: dict[str, Any], resume: b
         previous = json.loads(saved.read_text())
         changed = {
             k: (previous.get(k), v) for k, v in _comparable(settings).items()
-            if previous.get(k) != v
+            if previous.get(k) != v and k not in RESUMABLE_CHANGES
         }
         if changed:
             listed = "; ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())

@@ -134,9 +134,12 @@ def test_screen_tolerates_failed_candidate_and_resumes(calls, tmp_path):
 
 
 def test_resume_refuses_changed_settings(tmp_path):
-    check_output_folder(tmp_path, {"top": 4}, resume=False)
-    with pytest.raises(ResumeMismatchError, match=r"top: 4 -> 5"):
-        check_output_folder(tmp_path, {"top": 5}, resume=True)
+    check_output_folder(tmp_path, {"top": 4, "orderings": 2}, resume=False)
+    with pytest.raises(ResumeMismatchError, match=r"orderings: 2 -> 3"):
+        check_output_folder(tmp_path, {"top": 4, "orderings": 3}, resume=True)
+    # selection and ranking settings may change: cached candidates are reused
+    check_output_folder(tmp_path, {"top": 8, "orderings": 2}, resume=True)
+    assert json.loads((tmp_path / "settings.json").read_text())["top"] == 8
 
 
 def test_unwritable_output_folder(tmp_path):
