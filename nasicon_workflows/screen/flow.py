@@ -364,7 +364,11 @@ def gate_candidates(classified: dict[str, Any], maker: ScreeningFlowMaker) -> Re
         if cached is not None:
             logger.info("Candidate %d/%d %s: finished in a previous run, reused",
                         index, len(selected), rec.composition)
-            outputs.append({**cached, "from_cache": True})
+            # computed results come from the cache; the classifier's numbers from this run
+            provenance = {**cached.get("provenance", {}), "classifier": rec.classifier_job_uuid}
+            outputs.append({**cached, "probability": rec.probability, "entropy_R": rec.entropy_R,
+                            "entropy_class": rec.entropy_class, "provenance": provenance,
+                            "from_cache": True})
             continue
         sub = maker.make_candidate(rec, index, len(selected))
         jobs.append(sub)
