@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 #: Chosen by the evaluation in docs/classifier.md (selection rule in classifier.evaluation).
-DEFAULT_GATE_MODEL = "gradient_boosting"
+DEFAULT_GATE_MODEL = "gaussian_process_extended"
 #: Descriptors reported with every score, whatever the model uses.
 REPORTED_FEATURES = FEATURE_SETS["extended"]
 #: Leading columns of every score frame (the contract other stages rely on).
