@@ -89,6 +89,9 @@ class EnumerationRules:
         Si per formula unit.
     required_elements
         Elements every candidate must contain (e.g. ``("Zr",)``).
+    min_entropy_R
+        Smallest M-site mixing entropy per M site, -sum x ln x in units of R (e.g. 1.5 for the
+        ``high`` entropy class only).
     oxidation_states
         Overrides of the default oxidation states.
     """
@@ -101,6 +104,7 @@ class EnumerationRules:
     na_range: tuple[float, float] = (3.0, 4.0)
     si: float = 2.0
     required_elements: tuple[str, ...] = ()
+    min_entropy_R: float = 0.0
     oxidation_states: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -129,6 +133,8 @@ class EnumerationRules:
             problems.append(f"na_range {self.na_range} must lie within {NA_RANGE} with min <= max")
         if not 0.0 <= self.si <= 3.0:
             problems.append(f"si {self.si} must lie within 0-3")
+        if self.min_entropy_R < 0:
+            problems.append(f"min_entropy_R {self.min_entropy_R} must be >= 0")
         if self.radius_window_pm is not None and self.radius_window_pm < 0:
             problems.append(f"radius_window_pm {self.radius_window_pm} must be >= 0")
         table = {**DEFAULT_OXIDATION_STATES, **self.oxidation_states}
@@ -255,6 +261,10 @@ def enumerate_candidates(
     n_total = 0
     for k in range(lo_k, min(hi_k, m) + 1):
         parts = _partitions(units, k)
+        if rules.min_entropy_R > 0:
+            # the entropy depends on the partition only, not on which elements fill it
+            x = parts / units
+            parts = parts[-(x * np.log(x)).sum(axis=1) >= rules.min_entropy_R - 1e-12]
         if not len(parts):
             continue
         combos = itertools.combinations(range(m), k)
@@ -293,6 +303,7 @@ def enumerate_candidates(
                 if rules.required_elements
                 else ""
             )
+            + (f" with M-site entropy >= {rules.min_entropy_R} R" if rules.min_entropy_R else "")
             + ": widen na_range or the pool."
         )
 

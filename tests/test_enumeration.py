@@ -71,6 +71,27 @@ def test_enumeration_equals_brute_force_without_duplicates():
         assert 3.0 - 1e-9 <= comp.na <= 3.75 + 1e-9 and comp.is_charge_balanced
 
 
+def test_min_entropy_filter_equals_brute_force():
+    rules = EnumerationRules(
+        dopant_pool=SMALL.dopant_pool,
+        n_cations=SMALL.n_cations,
+        step=SMALL.step,
+        na_range=SMALL.na_range,
+        min_entropy_R=1.0,
+    )
+    rows = np.vstack([c.amounts for c in enumerate_candidates(rules)])
+    got = {tuple(int(round(a / rules.step)) for a in row) for row in rows}
+
+    def entropy(vec):
+        x = np.array([v for v in vec if v]) / rules.units
+        return -(x * np.log(x)).sum()
+
+    assert got == {v for v in _brute_force(SMALL) if entropy(v) >= 1.0}
+    assert len(got) > 0
+    with pytest.raises(EmptyEnumerationError, match="entropy >= 1.2 R"):
+        list(enumerate_candidates(EnumerationRules(**{**rules.__dict__, "min_entropy_R": 1.2})))
+
+
 def test_chunks_are_bounded_and_independent_of_size():
     sizes = [len(c) for c in enumerate_candidates(SMALL, chunk_size=25)]
     assert max(sizes) <= 25 and all(s == 25 for s in sizes[:-1])

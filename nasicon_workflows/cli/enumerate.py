@@ -60,6 +60,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="EL",
         help="elements every candidate must contain",
     )
+    parser.add_argument(
+        "--min-entropy",
+        type=float,
+        default=0.0,
+        help="smallest M-site entropy in R (1.0 = medium and high, 1.5 = high only)",
+    )
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument(
         "--in-domain-only",
@@ -89,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         na_range=tuple(args.na_range),
         si=args.si,
         required_elements=tuple(args.require),
+        min_entropy_R=args.min_entropy,
     )
     rules.validate()
     gate = SynthesizabilityGate.load_default(args.model)
