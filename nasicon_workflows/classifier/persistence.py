@@ -11,6 +11,7 @@ files are pickles.
 from __future__ import annotations
 
 import json
+import os
 import platform
 from datetime import datetime, timezone
 from pathlib import Path
@@ -92,9 +93,13 @@ def save_model(payload: dict, metadata: ModelMetadata, path: str | Path) -> Path
 
     model_path, meta_path = _paths(path)
     model_path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump({"metadata": metadata.model_dump(), **payload}, model_path)
-    # JSON last: a reader that sees it can trust the pickle is complete.
-    meta_path.write_text(json.dumps(metadata.model_dump(), indent=2))
+    # Write to temporary names and rename: parallel processes (pytest-xdist workers, several
+    # screens) sharing one cache never read a half-written file.
+    suffix = f".tmp{os.getpid()}"
+    joblib.dump({"metadata": metadata.model_dump(), **payload}, f"{model_path}{suffix}")
+    os.replace(f"{model_path}{suffix}", model_path)
+    Path(f"{meta_path}{suffix}").write_text(json.dumps(metadata.model_dump(), indent=2))
+    os.replace(f"{meta_path}{suffix}", meta_path)
     return model_path
 
 
