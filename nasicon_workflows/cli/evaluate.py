@@ -105,6 +105,6 @@ def run(args: argparse.Namespace) -> int:
         ["model", *METRICS, "loo_acc", "split_acc", ">=12/13"],
         title=f"{args.repeats} x stratified {args.folds}-fold CV (mean ± std over folds)",
     )
-    print(f"default gate model by the selection rule: {report.default_model}")
+    print(f"best of the evaluated models by the selection rule: {report.default_model}")
     print(f"report, plots and metrics.json written to {folder}")
     return 0
