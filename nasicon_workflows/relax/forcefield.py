@@ -18,6 +18,7 @@ from nasicon_workflows.relax.availability import (
     check_relax_available,
     normalise_relaxer_name,
 )
+from nasicon_workflows.errors import NasiconWorkflowsError
 from nasicon_workflows.relax.errors import RelaxationError, RelaxInputError
 from nasicon_workflows.relax.schemas import RelaxationDocument
 
@@ -190,11 +191,13 @@ def run_job_locally(job_or_flow: Any, root_dir: str | None = None) -> Any:
                     ensure_success=True,
                     create_folders=True,
                     root_dir=root_dir or tmp,
+                    raise_immediately=True,
                 )
-        except RuntimeError as exc:
+        except NasiconWorkflowsError:
+            raise
+        except Exception as exc:  # any failure inside a job: name the job's own error
             raise RelaxationError(
-                f"{job_or_flow.name!r} did not finish ({exc}); the job's own error is logged "
-                "above (logger 'jobflow')"
+                f"{job_or_flow.name!r} failed: {type(exc).__name__}: {exc}"
             ) from exc
         finally:
             if captured.getvalue().strip():

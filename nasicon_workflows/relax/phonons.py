@@ -403,6 +403,13 @@ class NasiconPhononMaker(Maker):
         return Flow([phonons, summary], output=summary.output, name=self.name)
 
 
+def _field(doc: Any, key: str, default: Any = None) -> Any:
+    """Attribute or key of an atomate2 document (an object, or a dict after serialisation)."""
+    if isinstance(doc, dict):
+        return doc.get(key, default)
+    return getattr(doc, key, default)
+
+
 @job(output_schema=PhononFreeEnergyDocument)
 def summarise_phonons(
     phonon_doc: Any,
@@ -411,34 +418,59 @@ def summarise_phonons(
     composition: str | None,
     s_config_sublattices: str | None,
 ) -> PhononFreeEnergyDocument:
-    """Job: recompute the thermodynamics from atomate2's force constants (see module doc)."""
-    structure = phonon_doc.structure
-    fc = phonon_doc.force_constants
-    fc = np.asarray(getattr(fc, "force_constants", fc))
+    """Job: recompute the thermodynamics from atomate2's force constants (see module doc).
+
+    Parameters
+    ----------
+    phonon_doc
+        atomate2 ``PhononBSDOSDoc`` (structure, force constants, supercell matrix, its own
+        DOS-based free energies in J/mol per pymatgen formula unit).
+    temperatures_K, imaginary_tol_THz, composition, s_config_sublattices
+        See :func:`free_energy_from_force_constants`.
+
+    Returns
+    -------
+    PhononFreeEnergyDocument
+    """
+    structure = _field(phonon_doc, "structure")
+    if isinstance(structure, dict):
+        structure = Structure.from_dict(structure)
+    fc = _field(phonon_doc, "force_constants")
+    if fc is None:
+        raise PhononSettingsError(
+            "the phonon document has no force constants; build the phonon maker with "
+            "store_force_constants=True (get_phonon_maker does)"
+        )
+    fc = np.asarray(_field(fc, "force_constants", fc))
     doc = free_energy_from_force_constants(
         structure,
         fc,
-        supercell_matrix=phonon_doc.supercell_matrix,
+        supercell_matrix=_field(phonon_doc, "supercell_matrix"),
         temperatures_K=temperatures_K,
         imaginary_tol_THz=imaginary_tol_THz,
         composition=composition,
         s_config_sublattices=s_config_sublattices,
     )
     n_fu = doc.n_formula_units
-    pmg_fu = phonon_doc.formula_units or 1
+    pmg_fu = _field(phonon_doc, "formula_units") or 1
     # atomate2 stores J/mol per *pymatgen* formula unit (reduced formula); convert to ours.
-    a2_temps = [float(t) for t in phonon_doc.temperatures or []]
-    a2_f = [float(f) * pmg_fu / n_fu / J_PER_MOL_PER_EV for f in phonon_doc.free_energies or []]
-    e0 = phonon_doc.total_dft_energy
+    a2_temps = [float(t) for t in _field(phonon_doc, "temperatures") or []]
+    a2_f = [
+        float(f) * pmg_fu / n_fu / J_PER_MOL_PER_EV
+        for f in _field(phonon_doc, "free_energies") or []
+    ]
+    e0 = _field(phonon_doc, "total_dft_energy")
+    uuids = _field(phonon_doc, "uuids")
+    displacement_uuids = _field(uuids, "displacements_uuids") if uuids is not None else None
     extra = {
         "atomate2_temperatures_K": a2_temps or None,
         "atomate2_f_vib_eV_per_fu": a2_f or None,
         "energy_eV_per_fu": float(e0) * pmg_fu / n_fu if e0 is not None else None,
-        "n_displacements": len(getattr(phonon_doc, "uuids", None) or []) or None,
+        "n_displacements": len(displacement_uuids) if displacement_uuids else None,
         "settings": {
-            "code": getattr(phonon_doc, "code", None),
+            "code": _field(phonon_doc, "code"),
             "imaginary_tol_THz": imaginary_tol_THz,
-            "atomate2_has_imaginary_modes": phonon_doc.has_imaginary_modes,
+            "atomate2_has_imaginary_modes": _field(phonon_doc, "has_imaginary_modes"),
         },
     }
     return doc.model_copy(update=extra)
