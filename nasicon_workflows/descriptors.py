@@ -123,8 +123,15 @@ def _element_props(element: str, valence: int, convention: DescriptorConvention)
     from pymatgen.core import Element, Species
 
     cn = convention.coordination_of(element)
+    species = Species(element, valence)
     try:
-        radius_angstrom = Species(element, valence).get_shannon_radius(cn=cn, radius_type="ionic")
+        try:
+            radius_angstrom = species.get_shannon_radius(cn=cn, radius_type="ionic")
+        except KeyError:
+            # Fe3+, Mn2+, Co2+ are tabulated per spin state; oxides hold them high-spin.
+            radius_angstrom = species.get_shannon_radius(
+                cn=cn, spin="High Spin", radius_type="ionic"
+            )
     except KeyError:
         raise InvalidMSiteElementError(
             f"No Shannon ionic radius for {element}{valence:+d} in coordination {cn} "

@@ -180,3 +180,11 @@ def test_matminer_magpie_features_beside_published_four():
     for i, row in frame.iterrows():
         nan_cols = [c for c in frame.columns[5:] if not np.isfinite(row[c])]
         assert sorted(nan_cols) == sorted(missing.get(row["composition"], []))
+
+
+def test_spin_dependent_cations_use_high_spin_radii():
+    # Shannon 1976: Fe3+ CN VI high spin 64.5 pm; Co2+ CN VI high spin 74.5 pm
+    fe = compute_descriptors("Zr1.5Fe0.5Si2PO12", "shannon")
+    assert fe.ionic_radius_pm == pytest.approx(0.75 * 72 + 0.25 * 64.5)
+    co = compute_descriptors("Zr1.5Co0.5Si2PO12", "paper")
+    assert co.ionic_radius_pm == pytest.approx(0.75 * 84 + 0.25 * 74.5)
