@@ -202,7 +202,10 @@ def run_job_locally(job_or_flow: Any, root_dir: str | None = None) -> Any:
         finally:
             if captured.getvalue().strip():
                 logger.info("%s", captured.getvalue().strip())
-        return job_or_flow.output.resolve(store)
+        from jobflow.core.reference import find_and_resolve_references
+
+        # The output is a reference, or a list/dict of references (a Flow of several jobs).
+        return find_and_resolve_references(job_or_flow.output, store)
 
 
 def relax_structure(
