@@ -414,20 +414,41 @@ def relax_configurations(
     maker: ScreeningFlowMaker,
     index: int,
     total: int,
+    done: list[dict[str, Any]] | None = None,
 ) -> Response | list[dict[str, Any]]:
-    """Relax every configuration with the chosen engine; reuse relaxations finished earlier."""
+    """Relax the configurations one after the other; reuse relaxations finished earlier.
+
+    Configurations already in the cache are taken from it; at the first one that is not, this job
+    replaces itself by (relaxation, record, this job again for the rest), the next job taking the
+    record as input. The chain makes the order strict (relaxation i, its record, relaxation i+1),
+    so a run killed during a relaxation has stored every relaxation before it.
+
+    Parameters
+    ----------
+    configurations
+        Output of the configurations job.
+    formula, index, total
+        Candidate formula and its position, for progress messages.
+    maker
+        Screen settings.
+    done
+        Records of the configurations handled so far (references resolved by jobflow).
+
+    Returns
+    -------
+    list of dict or Response
+        One record per configuration (relaxed structure, energies, convergence, job uuid).
+    """
     cache = ResultCache.from_dir(maker.cache_dir)
-    engine = None if maker.relax == "none" else stages.relax_maker(
-        maker.relax, maker.fmax, maker.relax_steps
-    )
-    jobs, outputs = [], []
-    for i, config in enumerate(configurations):
+    outputs = list(done or [])
+    for i in range(len(outputs), len(configurations)):
+        config = configurations[i]
         structure = as_structure(config["structure"])
         base = {
             "index": i,
             **{k: config.get(k) for k in ("ordering_score", "realised_formula", "composition_error")},
         }
-        if engine is None:
+        if maker.relax == "none":
             outputs.append(_configuration_record(structure, None, base, relaxed=False))
             continue
         key = _relax_key(structure, maker)
@@ -436,17 +457,18 @@ def relax_configurations(
                         index, total, formula, i + 1)
             outputs.append(hit)
             continue
-        logger.info("Candidate %d/%d %s: relaxation of configuration %d/%d queued (%s)",
+        logger.info("Candidate %d/%d %s: relaxing configuration %d/%d (%s)",
                     index, total, formula, i + 1, len(configurations), maker.relax)
-        relax_job = engine.make(structure)
+        relax_job = stages.relax_maker(maker.relax, maker.fmax, maker.relax_steps).make(structure)
         relax_job.append_name(f" [{formula} #{i}]")
         record = record_relaxation(relax_job.output, base, relax_job.uuid, key, maker.cache_dir)
         record.append_name(f" [{formula} #{i}]")
-        jobs += [relax_job, record]
-        outputs.append(record.output)
-    if not jobs:
-        return outputs
-    return Response(replace=Flow(jobs, output=outputs))
+        rest = relax_configurations(
+            configurations, formula, maker, index, total, [*outputs, record.output]
+        )
+        rest.append_name(f" [{formula}]")
+        return Response(replace=Flow([relax_job, record, rest], output=rest.output))
+    return outputs
 
 
 def _get(obj: Any, *path: str) -> Any:

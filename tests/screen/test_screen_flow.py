@@ -191,3 +191,27 @@ def test_phonons_of_the_lowest_energy_configuration(calls, tmp_path):
     n = calls["phonons"]
     again = run_screen(maker, tmp_path, [FORMULAS[2]], resume=True).result
     assert again.candidates[0].phonons == cand.phonons and calls["phonons"] == n
+
+
+def test_relaxations_are_stored_one_by_one(calls, monkeypatch, tmp_path):
+    """Relaxation i+1 starts only after relaxation i is in the cache (what kill -9 relies on)."""
+    from dataclasses import dataclass
+
+    from jobflow import Maker, job
+
+    from nasicon_workflows.screen import stages
+
+    stored_before = []
+
+    @dataclass
+    class CountingRelaxMaker(Maker):
+        name: str = "counting relax"
+
+        @job
+        def make(self, structure):
+            stored_before.append(len(list((tmp_path / "cache" / "relaxations").glob("*.json"))))
+            return {"structure": structure, "output": {"energy": -1.0}}
+
+    monkeypatch.setattr(stages, "relax_maker", lambda engine, fmax, steps: CountingRelaxMaker())
+    run_screen(ScreeningFlowMaker(top=1, threshold=0.0, orderings=3), tmp_path, [FORMULAS[0]])
+    assert stored_before == [0, 1, 2]
