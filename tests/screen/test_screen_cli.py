@@ -39,6 +39,7 @@ def no_compute(monkeypatch):
          "Cannot read ranking weight 'speed=2'"),
         (["--compositions", "Na3Zr2Si2PO12", "--top", "0"], "top must be >= 1"),
         (["--compositions", "Na3Zr2Si2PO12", "--relax", "vasp"], "VASP is not configured"),
+        (["--dopants", "Hf,Sc", "--require", "Zr"], "--require ['Zr'] not in the dopant pool"),
     ],
 )
 def test_bad_input_is_one_line_before_computing(argv, message, no_compute, tmp_path, capsys):
@@ -115,3 +116,27 @@ def test_submit_goes_to_jobflow_remote(monkeypatch, tmp_path, capsys):
     assert seen["maker"].relax == "vasp" and seen["maker"].top == 3
     assert seen["maker"].cache_dir is None
     assert "submitted to jobflow-remote" in capsys.readouterr().err
+
+
+def _rules(argv):
+    import argparse
+
+    from nasicon_workflows.screen.cli import add_arguments, enumeration_rules
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return enumeration_rules(parser.parse_args(argv))
+
+
+def test_default_enumeration_keeps_dopants_on_the_zr_site():
+    from nasicon_workflows.enumeration import EnumerationRules, count_candidates
+
+    assert _rules([])["required_elements"] == ["Zr"]
+    assert "required_elements" not in _rules(["--dopants", "Hf,Sc,Ti"])
+    assert "required_elements" not in _rules(["--require", ""])
+    assert _rules(["--dopants", "Hf,Sc,Ti", "--require", "Hf"])["required_elements"] == ["Hf"]
+    # every enumerated composition of a small Zr-required pool contains Zr
+    rules = EnumerationRules(dopant_pool=("Zr", "Hf", "Sc"), n_cations=(2, 3), step=0.5,
+                             required_elements=("Zr",))
+    free = EnumerationRules(dopant_pool=("Zr", "Hf", "Sc"), n_cations=(2, 3), step=0.5)
+    assert 0 < count_candidates(rules) < count_candidates(free)
