@@ -113,6 +113,33 @@ def _configuration_lines(result: ScreeningResult) -> list[str]:
     return lines if len(lines) > 2 else []
 
 
+def _computed_caveats(result: ScreeningResult) -> list[str]:
+    """Caveats that follow from this run's numbers: shared realised cells, unconverged relaxations."""
+    notes = []
+    by_cell: dict[str, list[str]] = {}
+    for cand in result.candidates:
+        cells = sorted({c.realised_formula for c in cand.configurations if c.realised_formula})
+        if cells:
+            by_cell.setdefault(" / ".join(cells), []).append(cand.composition)
+    for cell, comps in by_cell.items():
+        if len(comps) > 1:
+            notes.append(
+                f"{', '.join(comps)} are realised by the same finite cell ({cell}): their "
+                "structural results (energies, barriers) are identical and only the "
+                "composition-level criteria (probability, entropy) tell them apart. Raise "
+                "--max-atoms for a finer composition grid."
+            )
+    configs = [c for cand in result.candidates for c in cand.configurations if c.relaxed]
+    unconverged = [c for c in configs if c.relax_converged is False]
+    if unconverged:
+        notes.append(
+            f"{len(unconverged)} of {len(configs)} relaxations stopped at the step limit before "
+            "reaching fmax; energies and barriers are of partly relaxed cells (for converged cells "
+            "run again with a higher --relax-steps, e.g. 300, into a new --out)."
+        )
+    return notes
+
+
 def render_report(
     result: ScreeningResult,
     failed_jobs: Mapping[str, str] | None = None,
@@ -235,6 +262,7 @@ def render_report(
         "uncertainty.",
         "- BVSE barriers are a static bond-valence estimate, not migration barriers from DFT-NEB "
         "or molecular dynamics; compare them between candidates rather than with experiment.",
+        *[f"- {note}" for note in _computed_caveats(result)],
         f"- Relaxations with '{settings.get('relax')}' "
         + ("were not run; energies are missing." if settings.get("relax") == "none" else
            "are force-field (or DFT) minima of ordered cells, not free energies."),

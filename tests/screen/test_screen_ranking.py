@@ -94,3 +94,34 @@ def test_empty_ranking():
 def test_bad_weights(text, message):
     with pytest.raises(RankingWeightsError, match=message):
         RankingWeights.parse(text)
+
+
+def test_report_flags_shared_cells_and_unconverged_relaxations():
+    from nasicon_workflows.screen.documents import (
+        CandidateResult,
+        ConfigurationResult,
+        ScreeningResult,
+    )
+    from nasicon_workflows.screen.report import render_report
+
+    def config(cell, converged):
+        return ConfigurationResult(index=0, n_atoms=81, realised_formula=cell, relaxed=True,
+                                   relax_converged=converged, relax_steps=40)
+
+    shared = "Na3.25Sc0.25Zr1.75Si2PO12"
+    result = ScreeningResult(
+        settings={"relax": "chgnet"},
+        candidates=[
+            CandidateResult(composition="Na3.3Sc0.3Zr1.7Si2PO12", status="finished",
+                            configurations=[config(shared, False)]),
+            CandidateResult(composition="Na3.2Sc0.2Zr1.8Si2PO12", status="finished",
+                            configurations=[config(shared, True)]),
+            CandidateResult(composition="Na3.5Zr1.5Lu0.5Si2PO12", status="finished",
+                            configurations=[config("Na3.5Zr1.5Lu0.5Si2PO12", True)]),
+        ],
+    )
+    text = render_report(result)
+    assert ("Na3.3Sc0.3Zr1.7Si2PO12, Na3.2Sc0.2Zr1.8Si2PO12 are realised by the same finite cell "
+            f"({shared})") in text
+    assert "Na3.5Zr1.5Lu0.5Si2PO12, " not in text
+    assert "1 of 3 relaxations stopped at the step limit" in text
