@@ -221,6 +221,12 @@ def _setup_progress(quiet: bool) -> None:
         package.setLevel(logging.INFO)
     for noisy in ("jobflow", "atomate2", "chgnet", "maggma"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Library deprecation notices (jobflow's monty ``cd``, a torch scalar conversion inside CHGNet)
+    # say nothing about the screen's results; keep the progress readable.
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning, module="jobflow")
+    warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad=True")
 
 
 def run(args: argparse.Namespace) -> int:
