@@ -51,6 +51,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="comma-separated elements every enumerated composition contains "
                            "(default: Zr when Zr is in the pool, i.e. dopants on the Zr site as "
                            "in the source paper; give '' for none)")
+    what.add_argument("--min-entropy", type=float, default=1.0, metavar="S_R",
+                      help="lowest M-site configurational entropy of enumerated compositions, in "
+                           "R (default 1.0: medium and high entropy, the entropy-stabilised "
+                           "candidates the product looks for; 0 keeps all)")
     what.add_argument("--keep-scored", type=int, default=100,
                       help="best-scored enumerated compositions kept in results.json")
     gate = parser.add_argument_group("gate")
@@ -173,6 +177,12 @@ def enumeration_rules(args: argparse.Namespace) -> dict[str, Any]:
             )
     if required:
         rules["required_elements"] = required
+    if args.min_entropy < 0:
+        raise EmptyCandidateSetError(
+            f"--min-entropy {args.min_entropy} is negative: give an entropy in R, e.g. 1.0."
+        )
+    if args.min_entropy > 0:
+        rules["min_entropy_R"] = args.min_entropy
     if args.max_cations < 1:
         raise EmptyCandidateSetError(f"--max-cations {args.max_cations} allows no cation: give >= 1.")
     if not (0 < args.step <= 2):

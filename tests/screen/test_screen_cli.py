@@ -40,6 +40,8 @@ def no_compute(monkeypatch):
         (["--compositions", "Na3Zr2Si2PO12", "--top", "0"], "top must be >= 1"),
         (["--compositions", "Na3Zr2Si2PO12", "--relax", "vasp"], "VASP is not configured"),
         (["--dopants", "Hf,Sc", "--require", "Zr"], "--require ['Zr'] not in the dopant pool"),
+        (["--min-entropy", "-1"], "--min-entropy -1.0 is negative"),
+        (["--max-cations", "2", "--min-entropy", "1.5"], "with M-site entropy >= 1.5 R"),
     ],
 )
 def test_bad_input_is_one_line_before_computing(argv, message, no_compute, tmp_path, capsys):
@@ -140,3 +142,21 @@ def test_default_enumeration_keeps_dopants_on_the_zr_site():
                              required_elements=("Zr",))
     free = EnumerationRules(dopant_pool=("Zr", "Hf", "Sc"), n_cations=(2, 3), step=0.5)
     assert 0 < count_candidates(rules) < count_candidates(free)
+
+
+def test_default_enumeration_is_medium_entropy_and_up():
+    import math
+
+    from nasicon_workflows.enumeration import EnumerationRules, enumerate_candidates
+
+    assert _rules([])["min_entropy_R"] == 1.0
+    assert "min_entropy_R" not in _rules(["--min-entropy", "0"])
+    rules = EnumerationRules(dopant_pool=("Zr", "Hf", "Sc", "Ti"), n_cations=(2, 4), step=0.5,
+                             required_elements=("Zr",), min_entropy_R=1.0)
+    seen = 0
+    for chunk in enumerate_candidates(rules):
+        x = chunk.amounts / 2
+        entropy = -(x * [[math.log(v) if v > 0 else 0.0 for v in row] for row in x]).sum(axis=1)
+        assert (entropy >= 1.0 - 1e-12).all()
+        seen += len(x)
+    assert seen > 0
