@@ -68,8 +68,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="relaxation engine (default chgnet)")
     calc.add_argument("--fmax", type=float, default=0.1,
                       help="force criterion of force-field relaxations, eV/Å (default 0.1)")
-    calc.add_argument("--relax-steps", type=int, default=40,
-                      help="maximum relaxation steps (default 40; results say if converged)")
+    calc.add_argument("--relax-steps", type=int, default=25,
+                      help="maximum relaxation steps (default 25; results say if converged)")
     calc.add_argument("--orderings", type=int, default=2,
                       help="ordered configurations per candidate (default 2)")
     calc.add_argument("--ordering-method", default="ewald", choices=["ewald", "sqs"])

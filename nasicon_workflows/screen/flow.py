@@ -118,7 +118,7 @@ class ScreeningFlowMaker(Maker):
     max_atoms: int = 200
     relax: str = "chgnet"
     fmax: float = 0.1
-    relax_steps: int = 40
+    relax_steps: int = 25
     bvse_resolution: float = 0.1
     phonons: bool = False
     seed: int = 0
