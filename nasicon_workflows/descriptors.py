@@ -28,6 +28,7 @@ from types import MappingProxyType
 import numpy as np
 from pydantic import BaseModel, Field
 
+from nasicon_workflows.constants import ENTROPY_CLASS_BOUNDS
 from nasicon_workflows.composition import (
     DEFAULT_OXIDATION_STATES,
     M_SITES_PER_FU,
@@ -36,6 +37,7 @@ from nasicon_workflows.composition import (
     NasiconComposition,
 )
 from nasicon_workflows.errors import InvalidMSiteElementError, UnknownConventionError
+
 
 __all__ = [
     "CONVENTIONS",
@@ -52,8 +54,6 @@ __all__ = [
     "sublattice_entropies",
 ]
 
-#: Entropy classes from the M-site entropy (units of R): low < 1.0 <= medium < 1.5 <= high.
-ENTROPY_CLASS_BOUNDS = (1.0, 1.5)
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: cached element properties

@@ -21,7 +21,7 @@ from nasicon_workflows.relax import (
     get_phonon_maker,
     phonon_free_energy,
 )
-from nasicon_workflows.relax.phonons import BOLTZMANN_EV_PER_K
+from nasicon_workflows.constants import BOLTZMANN_eV_PER_K as BOLTZMANN_EV_PER_K
 
 #: CODATA 2018.
 HBAR_J_S = 1.054571817e-34

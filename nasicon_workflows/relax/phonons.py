@@ -24,10 +24,10 @@ from jobflow import Flow, Maker, job
 from pydantic import BaseModel, Field
 from pymatgen.core import Structure
 
+from nasicon_workflows.constants import BOLTZMANN_eV_PER_K, FARADAY_C_PER_MOL
 from nasicon_workflows.relax.errors import PhononSettingsError, RelaxInputError
 
 __all__ = [
-    "BOLTZMANN_EV_PER_K",
     "SYNTHESIS_TEMPERATURES_K",
     "NasiconPhononMaker",
     "PhononFreeEnergyDocument",
@@ -39,10 +39,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Boltzmann constant (CODATA 2018), eV/K.
-BOLTZMANN_EV_PER_K = 8.617333262e-5
 #: J/mol per eV per particle (e N_A, CODATA 2018).
-J_PER_MOL_PER_EV = 96485.33212
+J_PER_MOL_PER_EV = FARADAY_C_PER_MOL
 #: Room temperature and the synthesis window of the source paper (1100 and 1200 °C), K.
 SYNTHESIS_TEMPERATURES_K = (298.15, 1373.15, 1473.15)
 #: Oxygen per NASICON formula unit (Na_x M2 (Si,P)3 O12).
@@ -218,7 +216,7 @@ def free_energy_from_force_constants(
     formula_fu, n_fu = _formula_per_fu(structure)
     kj_per_mol_to_ev = 1000.0 / J_PER_MOL_PER_EV
     f_cell = np.asarray(tp["free_energy"]) * kj_per_mol_to_ev  # kJ/mol of cells -> eV/cell
-    s_cell_R = np.asarray(tp["entropy"]) / (J_PER_MOL_PER_EV * BOLTZMANN_EV_PER_K)  # J/K/mol -> R
+    s_cell_R = np.asarray(tp["entropy"]) / (J_PER_MOL_PER_EV * BOLTZMANN_eV_PER_K)  # J/K/mol -> R
     doc: dict[str, Any] = {
         "formula": structure.composition.reduced_formula,
         "n_sites": len(structure),
@@ -236,7 +234,7 @@ def free_energy_from_force_constants(
     }
     if s_config_sublattices is not None:
         s_conf = configurational_entropy_R_per_fu(composition or formula_fu, s_config_sublattices)
-        minus_ts = [-t * s_conf * BOLTZMANN_EV_PER_K for t in temps]
+        minus_ts = [-t * s_conf * BOLTZMANN_eV_PER_K for t in temps]
         doc.update(
             s_config_R_per_fu=s_conf,
             s_config_sublattices=s_config_sublattices,

@@ -13,56 +13,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from monty.json import MontyDecoder, MontyEncoder
 
+from nasicon_workflows.fileio import apply_umask, atomic_write_text
+
 __all__ = ["ResultCache", "as_mapping", "atomic_write_text", "safe_name", "settings_key"]
 
 logger = logging.getLogger(__name__)
-
-
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` so that readers see the old or the new file, never a part.
-
-    Parameters
-    ----------
-    path
-        Destination file; its folder is created if needed.
-    text
-        Content (UTF-8).
-
-    Returns
-    -------
-    Path
-        The destination.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        apply_umask(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def apply_umask(path: str | Path) -> None:
-    """Give a temporary file the permissions a plain ``open`` would (mkstemp makes them 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
 
 
 def safe_name(formula: str) -> str:

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from nasicon_workflows.constants import BOLTZMANN_eV_PER_K, ENTROPY_CLASS_BOUNDS
 from nasicon_workflows.screen.errors import RankingWeightsError
 
 __all__ = [
@@ -40,12 +41,10 @@ __all__ = [
     "rank_candidates",
 ]
 
-#: Boltzmann constant, eV/K (CODATA 2018).
-BOLTZMANN_eV_PER_K = 8.617333262e-5
 #: Ranking criteria, in the order of the report.
 CRITERIA = ("probability", "entropy", "barrier", "energetics")
 #: M-site entropy (units of R) from which a composition is "high entropy" (descriptors module).
-HIGH_ENTROPY_R = 1.5
+HIGH_ENTROPY_R = ENTROPY_CLASS_BOUNDS[1]
 
 
 @dataclass(frozen=True)
