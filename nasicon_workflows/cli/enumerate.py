@@ -5,27 +5,15 @@ from __future__ import annotations
 import argparse
 
 from nasicon_workflows.cli._output import print_json, print_table
-
-
-def _pair(kind):
-    def parse(text: str):
-        parts = text.replace(":", ",").split(",")
-        if len(parts) != 2:
-            raise argparse.ArgumentTypeError(f"expected MIN,MAX, got {text!r}")
-        try:
-            return tuple(kind(p) for p in parts)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected two numbers MIN,MAX, got {text!r}"
-            ) from None
-
-    return parse
+from nasicon_workflows.cli.enumeration_options import (
+    DEFAULT_CHUNK_SIZE,
+    EnumerationOptions,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``enumerate`` subcommand."""
     from nasicon_workflows.classifier.gate import DEFAULT_GATE_MODEL
-    from nasicon_workflows.enumeration import DEFAULT_DOPANT_POOL
 
     parser = subparsers.add_parser(
         "enumerate",
@@ -35,37 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "with the gate (vectorised) and print the top N with entropy class and domain flag."
         ),
     )
-    parser.add_argument(
-        "--pool",
-        nargs="+",
-        default=list(DEFAULT_DOPANT_POOL),
-        metavar="EL",
-        help="M-site elements (default: the paper's precursor cations)",
-    )
-    parser.add_argument("--n-cations", type=_pair(int), default=(2, 5), metavar="MIN,MAX")
-    parser.add_argument("--step", type=float, default=0.1, help="amount step per formula unit")
-    parser.add_argument(
-        "--radius-window",
-        type=float,
-        default=35.0,
-        help="pm around Zr4+ (CN VI, 72 pm); negative = no window",
-    )
-    parser.add_argument("--valence", type=_pair(int), default=(2, 6), metavar="MIN,MAX")
-    parser.add_argument("--na-range", type=_pair(float), default=(3.0, 4.0), metavar="MIN,MAX")
-    parser.add_argument("--si", type=float, default=2.0)
-    parser.add_argument(
-        "--require",
-        nargs="+",
-        default=[],
-        metavar="EL",
-        help="elements every candidate must contain",
-    )
-    parser.add_argument(
-        "--min-entropy",
-        type=float,
-        default=0.0,
-        help="smallest M-site entropy in R (1.0 = medium and high, 1.5 = high only)",
-    )
+    # the rules: the same flags and defaults as the screen's (one options model)
+    EnumerationOptions.add_arguments(parser)
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument(
         "--in-domain-only",
@@ -73,34 +32,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="rank only compositions inside the applicability domain",
     )
     parser.add_argument("--model", default=DEFAULT_GATE_MODEL)
-    parser.add_argument("--chunk-size", type=int, default=200_000)
+    parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE,
+                        help=f"rows scored at once (default {DEFAULT_CHUNK_SIZE:,})")
     parser.add_argument("--csv", help="also write the top-N table to this CSV")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Enumerate, score and print the top-N."""
+    from nasicon_workflows.classifier.errors import EnumerationRulesError
     from nasicon_workflows.classifier.gate import SynthesizabilityGate
     from nasicon_workflows.classifier.models import get_model_spec
-    from nasicon_workflows.enumeration import EnumerationRules, screen_candidates
+    from nasicon_workflows.enumeration import screen_candidates
+    from nasicon_workflows.fileio import resolve_output_file, write_output_text
 
     get_model_spec(args.model)
-    rules = EnumerationRules(
-        dopant_pool=tuple(args.pool),
-        n_cations=tuple(args.n_cations),
-        step=args.step,
-        radius_window_pm=None if args.radius_window < 0 else args.radius_window,
-        valence_range=tuple(args.valence),
-        na_range=tuple(args.na_range),
-        si=args.si,
-        required_elements=tuple(args.require),
-        min_entropy_R=args.min_entropy,
-    )
-    rules.validate()
+    if args.top < 1:
+        raise EnumerationRulesError(f"--top must be >= 1, got {args.top}.")
+    options = EnumerationOptions.from_args(args)
+    options.check(args.chunk_size)  # rules, chunk size and the size guard, before computing
+    rules = options.enumeration_rules()
+    csv_path = resolve_output_file(args.csv) if args.csv else None
     gate = SynthesizabilityGate.load_default(args.model)
     progress = None
-    if not args.json:
+    if not args.json and not args.quiet:
         from tqdm import tqdm
 
         bar = tqdm(unit=" compositions", unit_scale=True, desc="scoring", leave=False)
@@ -113,8 +70,8 @@ def run(args: argparse.Namespace) -> int:
         if progress:
             bar.close()
     out = frame.drop(columns=["model_features"])
-    if args.csv:
-        out.to_csv(args.csv, index=False)
+    if csv_path is not None:
+        write_output_text(csv_path, out.to_csv(index=False))
     n_enum, n_in = frame.attrs["n_enumerated"], frame.attrs["n_in_domain"]
     if args.json:
         print_json(

@@ -8,25 +8,37 @@ weights, the output folder and the relaxation engine.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import logging
+import os
+import re
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nasicon_workflows.composition import DEFAULT_OXIDATION_STATES, NasiconComposition
+from nasicon_workflows.cli.enumeration_options import EnumerationOptions
+from nasicon_workflows.composition import NasiconComposition
 from nasicon_workflows.screen import stages
 from nasicon_workflows.screen.errors import (
     EmptyCandidateSetError,
+    ScreenInputError,
     StageUnavailableError,
     ThresholdRangeError,
-    UnknownDopantError,
 )
 from nasicon_workflows.screen.flow import ScreeningFlowMaker
 from nasicon_workflows.screen.ranking import RankingWeights
 
-__all__ = ["add_arguments", "main", "maker_from_args", "read_compositions", "run"]
+__all__ = [
+    "CompositionsFileError",
+    "add_arguments",
+    "main",
+    "maker_from_args",
+    "read_compositions",
+    "run",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -41,22 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="explicit formulas, or one text file with a formula per line (# comments); "
              "default: enumerate compositions",
     )
-    what.add_argument("--dopants", help="comma-separated dopant pool of the enumeration "
-                                        "(default: the paper's pool)")
-    what.add_argument("--max-cations", type=int, default=5,
-                      help="most distinct M cations per enumerated composition (default 5)")
-    what.add_argument("--step", type=float, default=0.1,
-                      help="composition step of the enumeration, per formula unit (default 0.1)")
-    what.add_argument("--require", default=None, metavar="ELEMENTS",
-                      help="comma-separated elements every enumerated composition contains "
-                           "(default: Zr when Zr is in the pool, i.e. dopants on the Zr site as "
-                           "in the source paper; give '' for none)")
-    what.add_argument("--min-entropy", type=float, default=1.0, metavar="S_R",
-                      help="lowest M-site configurational entropy of enumerated compositions, in "
-                           "R (default 1.0: medium and high entropy, the entropy-stabilised "
-                           "candidates the product looks for; 0 keeps all)")
     what.add_argument("--keep-scored", type=int, default=100,
                       help="best-scored enumerated compositions kept in results.json")
+    # the enumeration rules: the same flags and defaults as ``enumerate`` (one options model)
+    EnumerationOptions.add_arguments(parser)
     gate = parser.add_argument_group("gate")
     gate.add_argument("--threshold", type=float, default=0.5,
                       help="minimum synthesizability probability, 0-1 (default 0.5)")
@@ -90,7 +90,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="send the flow to jobflow-remote instead of running it here")
     run.add_argument("--worker", help="jobflow-remote worker (with --submit)")
     run.add_argument("--project", help="jobflow-remote project (with --submit)")
-    run.add_argument("--quiet", action="store_true", help="no progress output")
+    run.add_argument("--lock-timeout", type=float, default=0.0, metavar="SECONDS",
+                     help="a second screen on the same --out waits this long for the first "
+                          "(default 0: stop at once with an error)")
+    run.add_argument("--quiet", action="store_true",
+                     help="no progress, no table and no library messages; errors only")
 
 
 DESCRIPTION = (
@@ -100,24 +104,89 @@ DESCRIPTION = (
 )
 
 
+class CompositionsFileError(ScreenInputError):
+    """A ``--compositions`` file that is missing, a folder, a device, too large or not text."""
+
+
+#: Largest compositions file read (a formula per line; 1 MB is ~40 000 formulas).
+MAX_COMPOSITIONS_FILE_BYTES = 1_000_000
+
+_FILE_SUFFIX = re.compile(r"\.[a-z][a-z0-9_]*$")
+
+
+def _looks_like_path(item: str) -> bool:
+    """A path, not a formula: it has a folder separator or a lower-case file suffix (element
+    symbols start with a capital letter, so ``.txt`` can never end a formula)."""
+    return os.sep in item or "/" in item or bool(_FILE_SUFFIX.search(item))
+
+
+def read_compositions_file(path: Path) -> list[str]:
+    """The formulas of a text file (one per line, ``#`` comments), refusing anything else.
+
+    Raises
+    ------
+    CompositionsFileError
+        A missing file, a folder, a device, a file above 1 MB or one that is not UTF-8 text.
+    """
+    if not path.exists():
+        raise CompositionsFileError(f"compositions file {str(path)!r} does not exist")
+    if path.is_dir():
+        raise CompositionsFileError(
+            f"{str(path)!r} is a folder: give a text file with one formula per line"
+        )
+    if not path.is_file():
+        raise CompositionsFileError(
+            f"{str(path)!r} is not a regular file: give a text file with one formula per line"
+        )
+    try:
+        size = path.stat().st_size
+        if size > MAX_COMPOSITIONS_FILE_BYTES:
+            raise CompositionsFileError(
+                f"compositions file {str(path)!r} has {size:,} bytes, more than the "
+                f"{MAX_COMPOSITIONS_FILE_BYTES:,} of a list of formulas: is it the right file?"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CompositionsFileError(
+            f"cannot read compositions file {str(path)!r}: {exc.strerror or exc}"
+        ) from None
+    try:
+        if b"\x00" in data:
+            raise UnicodeDecodeError("utf-8", data, 0, 1, "NUL byte")
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CompositionsFileError(
+            f"{str(path)!r} is not a text file (binary or not UTF-8): give a text file with one "
+            "formula per line"
+        ) from None
+    formulas = []
+    for line in text.splitlines():
+        entry = line.split("#", 1)[0].strip().strip(",")
+        if entry:
+            formulas.append(entry)
+    return formulas
+
+
 def read_compositions(items: Sequence[str]) -> list[str]:
-    """Formulas from the command line: explicit formulas, or files of one formula per line.
+    """Formulas from the command line: explicit formulas, or text files of one formula per line.
+
+    An item is a file when it exists or looks like a path (a ``/`` or a lower-case suffix such as
+    ``.txt``); a missing file is reported as such, never parsed as a formula.
 
     Raises
     ------
     EmptyCandidateSetError
         No formula at all (e.g. an empty file).
+    CompositionsFileError
+        A missing, binary or non-regular file.
     InvalidCompositionError
         A formula that is not a valid NASICON composition (names it).
     """
     formulas: list[str] = []
     for item in items:
         path = Path(item)
-        if path.is_file():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                text = line.split("#", 1)[0].strip().strip(",")
-                if text:
-                    formulas.append(text)
+        if path.exists() or _looks_like_path(item):
+            formulas.extend(read_compositions_file(path))
         else:
             formulas.append(item)
     if not formulas:
@@ -127,67 +196,11 @@ def read_compositions(items: Sequence[str]) -> list[str]:
     return [NasiconComposition.from_formula(f).formula for f in formulas]
 
 
-def check_dopants(dopants: Sequence[str]) -> list[str]:
-    """Validate a dopant pool: element symbols with a known M-site oxidation state.
-
-    Raises
-    ------
-    UnknownDopantError
-        Names the offending symbols and the accepted ones.
-    """
-    from pymatgen.core.periodic_table import Element
-
-    cleaned = [d.strip() for d in dopants if d.strip()]
-    if not cleaned:
-        raise EmptyCandidateSetError("The dopant pool is empty: give e.g. --dopants Hf,Sc,Lu,Ti.")
-    not_elements = [d for d in cleaned if not Element.is_valid_symbol(d)]
-    if not_elements:
-        raise UnknownDopantError(
-            f"Unknown dopant(s) {not_elements}: not element symbols (check spelling and case)."
-        )
-    unknown = [d for d in cleaned if d not in DEFAULT_OXIDATION_STATES]
-    if unknown:
-        raise UnknownDopantError(
-            f"Dopant(s) {unknown} have no known M-site oxidation state; accepted dopants: "
-            f"{', '.join(sorted(DEFAULT_OXIDATION_STATES))}."
-        )
-    return cleaned
-
-
 def enumeration_rules(args: argparse.Namespace) -> dict[str, Any]:
-    """Enumeration settings from the options (validated; the enumeration stage checks the rest)."""
-    rules: dict[str, Any] = {"n_cations": [min(2, args.max_cations), args.max_cations],
-                             "step": args.step}
-    if args.dopants is not None:
-        rules["dopant_pool"] = check_dopants(args.dopants.split(","))
-    from nasicon_workflows.enumeration import DEFAULT_DOPANT_POOL
-
-    pool = rules.get("dopant_pool", DEFAULT_DOPANT_POOL)
-    if args.require is None:
-        # The product screens dopants on the Zr site (all 58 published compositions contain Zr);
-        # this also keeps the default enumeration to a few minutes on 2 cores.
-        required = ["Zr"] if "Zr" in pool else []
-    else:
-        required = [el.strip() for el in args.require.split(",") if el.strip()]
-        missing = [el for el in required if el not in pool]
-        if missing:
-            raise UnknownDopantError(
-                f"--require {missing} not in the dopant pool {list(pool)}: add them to --dopants "
-                "or drop them from --require."
-            )
-    if required:
-        rules["required_elements"] = required
-    if args.min_entropy < 0:
-        raise EmptyCandidateSetError(
-            f"--min-entropy {args.min_entropy} is negative: give an entropy in R, e.g. 1.0."
-        )
-    if args.min_entropy > 0:
-        rules["min_entropy_R"] = args.min_entropy
-    if args.max_cations < 1:
-        raise EmptyCandidateSetError(f"--max-cations {args.max_cations} allows no cation: give >= 1.")
-    if not (0 < args.step <= 2):
-        raise EmptyCandidateSetError(f"--step {args.step} must be in (0, 2] formula units.")
-    return rules
+    """Enumeration settings from the options, checked (rules, bounds and the size guard)."""
+    options = EnumerationOptions.from_args(args)
+    options.check()
+    return options.rules()
 
 
 #: Options passed unchanged to ScreeningFlowMaker fields of the same name.
@@ -239,16 +252,71 @@ def _setup_progress(quiet: bool) -> None:
     warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad=True")
 
 
-def run(args: argparse.Namespace) -> int:
-    """Validate, then run locally (or submit); print where the outputs are."""
-    from rich.console import Console
+#: numpy's seeds (``RandomState``, SeedSequence entropy used by the orderings) are 0 .. 2**32-1.
+SEED_RANGE = (0, 2**32 - 1)
 
+
+def check_seed(seed: int, flag: str = "--seed") -> int:
+    """Raise a one-line error for a seed numpy would refuse deep inside a stage."""
+    if not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:
+        raise ScreenInputError(
+            f"{flag} {seed} is outside {SEED_RANGE[0]}..{SEED_RANGE[1]} (numpy seeds are "
+            "unsigned 32-bit integers): give e.g. --seed 0."
+        )
+    return seed
+
+
+def check_numbers(args: argparse.Namespace) -> None:
+    """Ranges of the numeric options that the flow maker does not check itself."""
     if not (0.0 <= args.threshold <= 1.0):
         raise ThresholdRangeError(
             f"--threshold {args.threshold} is outside [0, 1]: give a probability such as 0.5."
         )
+    check_seed(args.seed)
+    import math
+
+    for flag, value in (("--fmax", args.fmax), ("--bvse-resolution", args.bvse_resolution),
+                        ("--lock-timeout", args.lock_timeout)):
+        if not math.isfinite(value):
+            raise ScreenInputError(f"{flag} {value} is not a finite number.")
+    if args.lock_timeout < 0:
+        raise ScreenInputError(f"--lock-timeout {args.lock_timeout} must be >= 0 seconds.")
+
+
+@contextlib.contextmanager
+def _silenced(quiet: bool):
+    """With --quiet: library prints (CHGNet's model banner, tqdm bars) and warnings are dropped;
+    errors still reach the user as one line through the exception the command raises."""
+    if not quiet:
+        yield
+        return
+    import warnings
+
+    sink = io.StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            yield
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate, then run locally (or submit); print where the outputs are."""
+    from rich.console import Console
+
+    from nasicon_workflows.fileio import OutputPathError, resolve_output_dir
+    from nasicon_workflows.screen.errors import OutputFolderError
+
+    check_numbers(args)
+    if not args.submit:
+        # One absolute path, checked before anything is computed (nothing is created yet).
+        try:
+            args.out = str(resolve_output_dir(args.out, create=False))
+        except OutputPathError as exc:
+            raise OutputFolderError(
+                f"Cannot write to the output folder {args.out!r} ({exc}): choose a writable --out."
+            ) from None
     maker, compositions = maker_from_args(args)
-    console = Console(stderr=True)
+    console = Console(stderr=True, quiet=args.quiet)
     if args.submit:
         try:
             from nasicon_workflows.remote import submit_screen
@@ -261,12 +329,13 @@ def run(args: argparse.Namespace) -> int:
                                   project=args.project)
         console.print(f"submitted to jobflow-remote: {submitted}")
         return 0
-    from nasicon_workflows.screen.runner import check_output_folder, run_screen
+    from nasicon_workflows.screen.runner import run_screen
 
-    check_output_folder(args.out, {**maker.settings(), "compositions": compositions}, args.resume)
     _setup_progress(args.quiet)
     start = time.perf_counter()
-    outcome = run_screen(maker, args.out, compositions, resume=True)
+    with _silenced(args.quiet):
+        outcome = run_screen(maker, args.out, compositions, resume=args.resume,
+                             lock_timeout_s=args.lock_timeout)
     minutes = (time.perf_counter() - start) / 60
     result = outcome.result
     failed = [c for c in result.candidates if c.status != "finished"]
@@ -283,12 +352,15 @@ def run(args: argparse.Namespace) -> int:
                      "barrier_3D_mean_eV": ".3f", "barrier_3D_std_eV": ".3f",
                      "ordering_energy_range_eV_per_m": ".3f"},
         )
-    console.print(f"outputs in {Path(args.out).resolve()} (report.md, ranking.csv, results.json)")
+    console.print(f"outputs in {outcome.out_dir} (report.md, ranking.csv, results.json)")
     return 1 if failed else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m nasicon_workflows.screen``: ``nasicon-workflows screen ARGS``."""
+    """Entry point of ``python -m nasicon_workflows.screen``: ``nasicon-workflows screen ARGS``.
+
+    Errors, a closed pipe (``| head``) and a full device are handled once, in the CLI's main.
+    """
     from nasicon_workflows.cli import main as cli_main
 
     return cli_main(["screen", *(sys.argv[1:] if argv is None else argv)])

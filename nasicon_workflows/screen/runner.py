@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,12 @@ import orjson
 from jobflow import JobStore, run_locally
 from maggma.stores import JSONStore
 
-from nasicon_workflows.screen.cache import atomic_write_text
+from nasicon_workflows.fileio import (
+    OutputPathError,
+    atomic_write_text,
+    output_lock,
+    resolve_output_dir,
+)
 from nasicon_workflows.screen.documents import CandidateResult, ScreeningResult
 from nasicon_workflows.screen.errors import OutputFolderError, ResumeMismatchError, ScreenRunError
 from nasicon_workflows.screen.flow import ScreeningFlowMaker
@@ -67,8 +71,10 @@ def load_job_store(out_dir: str | Path) -> JobStore:
     """The persistent jobflow ``JobStore`` of an output folder (created if absent).
 
     It has the ``data`` additional store that atomate2 force-field jobs write trajectories to.
+    The store files are addressed by absolute paths: jobs run with another working directory,
+    and a relative path would make every write land in a copy under it (issue 12).
     """
-    root = Path(out_dir) / "jobstore"
+    root = Path(out_dir).expanduser().absolute() / "jobstore"
     root.mkdir(parents=True, exist_ok=True)
     docs = AtomicJSONStore(str(root / "docs.json"), read_only=False)
     data = AtomicJSONStore(str(root / "data.json"), read_only=False)
@@ -91,16 +97,11 @@ def check_output_folder(out_dir: str | Path, settings: dict[str, Any], resume: b
         ``resume`` on a folder screened with other settings (other than
         :data:`RESUMABLE_CHANGES`).
     """
-    out = Path(out_dir)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".write-test-{uuid.uuid4().hex}"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as exc:
+        out = resolve_output_dir(out_dir)
+    except OutputPathError as exc:
         raise OutputFolderError(
-            f"Cannot write to the output folder {str(out)!r} ({exc.strerror or exc}): choose a "
-            "writable --out."
+            f"Cannot write to the output folder {str(out_dir)!r} ({exc}): choose a writable --out."
         ) from None
     saved = out / "settings.json"
     if saved.exists():
@@ -109,7 +110,12 @@ def check_output_folder(out_dir: str | Path, settings: dict[str, Any], resume: b
                 f"{str(out)!r} already holds a screen: pass --resume to continue it, or choose "
                 "another --out."
             )
-        previous = json.loads(saved.read_text())
+        try:
+            previous = json.loads(saved.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise OutputFolderError(
+                f"Cannot read the settings of the screen in {str(out)!r} ({exc}): use a new --out."
+            ) from None
         changed = {
             k: (previous.get(k), v) for k, v in _comparable(settings).items()
             if previous.get(k) != v and k not in RESUMABLE_CHANGES
@@ -193,6 +199,7 @@ def run_screen(
     compositions: Sequence[str] | None = None,
     resume: bool = False,
     write: bool = True,
+    lock_timeout_s: float = 0.0,
 ) -> ScreenRun:
     """Run the screen locally in ``out_dir`` and write its outputs.
 
@@ -202,13 +209,17 @@ def run_screen(
         Screen settings; its ``cache_dir`` is set to ``out_dir/cache`` and its ``maps_dir`` to
         ``out_dir/bvse_maps``.
     out_dir
-        Output folder (created).
+        Output folder (created). A relative path is made absolute once, here: jobs run in
+        ``out_dir/jobs``, and every path they receive (cache, maps, job store) is absolute.
     compositions
         Formulas to screen; None enumerates.
     resume
         Continue a screen in ``out_dir``: finished steps are reused from its cache.
     write
         Write ranking.csv, results.json, report.md, plots, CIFs and cube files.
+    lock_timeout_s
+        The run holds a lock on ``out_dir``; a second run on the same folder waits this long
+        for it (default 0: stop at once with :class:`~nasicon_workflows.fileio.OutputLockedError`).
 
     Returns
     -------
@@ -217,12 +228,29 @@ def run_screen(
 
     Raises
     ------
-    OutputFolderError, ResumeMismatchError
+    OutputFolderError, ResumeMismatchError, OutputLockedError
         Before any computation.
     ScreenRunError
         The flow stopped before the aggregate job (e.g. the classifier failed).
     """
-    out = check_output_folder(out_dir, {**maker.settings(), "compositions": compositions}, resume)
+    try:
+        out = resolve_output_dir(out_dir)
+    except OutputPathError as exc:
+        raise OutputFolderError(
+            f"Cannot write to the output folder {str(out_dir)!r} ({exc}): choose a writable --out."
+        ) from None
+    with output_lock(out, lock_timeout_s, what="screen"):
+        return _run_locked(maker, out, compositions, resume, write)
+
+
+def _run_locked(
+    maker: ScreeningFlowMaker,
+    out: Path,
+    compositions: Sequence[str] | None,
+    resume: bool,
+    write: bool,
+) -> ScreenRun:
+    check_output_folder(out, {**maker.settings(), "compositions": compositions}, resume)
     maker.cache_dir = str(out / "cache")
     maker.maps_dir = str(out / "bvse_maps")
     flow = maker.make(compositions)
