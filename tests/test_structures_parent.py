@@ -125,8 +125,11 @@ def test_shipped_files_match_a_fresh_build(label):
 
     from nasicon_workflows.structures.references import build_reference
 
+    from nasicon_workflows.testing import assert_records_close
+
     structure, record = build_reference(label)
-    assert json.loads(json.dumps(record)) == load_reference_provenance(label)
+    # floats with a tolerance: last bits differ between CPUs and BLAS builds (issue 12)
+    assert_records_close(json.loads(json.dumps(record)), load_reference_provenance(label))
     shipped = load_reference_structure(label)
     assert shipped.lattice.abc == pytest.approx(structure.lattice.abc, abs=1e-6)
     for a, b in zip(shipped, structure):
@@ -135,7 +138,7 @@ def test_shipped_files_match_a_fresh_build(label):
             {str(sp): x for sp, x in b.species.items()}, abs=1e-9)
     repo_copy = Path(__file__).resolve().parents[1] / "structures" / f"{label}.json"
     if repo_copy.exists():  # the user-facing copy in the repository equals the package data
-        assert json.loads(repo_copy.read_text()) == record
+        assert_records_close(json.loads(repo_copy.read_text()), json.loads(json.dumps(record)))
 
 
 def test_check_framework_flags_a_compressed_cell(parent):

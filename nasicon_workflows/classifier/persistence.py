@@ -11,7 +11,6 @@ files are pickles.
 from __future__ import annotations
 
 import json
-import os
 import platform
 from datetime import datetime, timezone
 from pathlib import Path
@@ -91,15 +90,14 @@ def save_model(payload: dict, metadata: ModelMetadata, path: str | Path) -> Path
     """
     import joblib
 
+    from nasicon_workflows.fileio import atomic_write, atomic_write_text
+
     model_path, meta_path = _paths(path)
-    model_path.parent.mkdir(parents=True, exist_ok=True)
-    # Write to temporary names and rename: parallel processes (pytest-xdist workers, several
+    # Atomic writes (temporary file + rename): parallel processes (pytest-xdist workers, several
     # screens) sharing one cache never read a half-written file.
-    suffix = f".tmp{os.getpid()}"
-    joblib.dump({"metadata": metadata.model_dump(), **payload}, f"{model_path}{suffix}")
-    os.replace(f"{model_path}{suffix}", model_path)
-    Path(f"{meta_path}{suffix}").write_text(json.dumps(metadata.model_dump(), indent=2))
-    os.replace(f"{meta_path}{suffix}", meta_path)
+    atomic_write(model_path,
+                 lambda tmp: joblib.dump({"metadata": metadata.model_dump(), **payload}, tmp))
+    atomic_write_text(meta_path, json.dumps(metadata.model_dump(), indent=2))
     return model_path
 
 

@@ -22,7 +22,14 @@ from monty.json import MontyDecoder, MontyEncoder
 
 from nasicon_workflows.fileio import apply_umask, atomic_write_text
 
-__all__ = ["ResultCache", "as_mapping", "atomic_write_text", "safe_name", "settings_key"]
+__all__ = [
+    "ResultCache",
+    "as_mapping",
+    "atomic_write_text",
+    "canonical",
+    "safe_name",
+    "settings_key",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +39,46 @@ def safe_name(formula: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "_", formula)
 
 
+#: Significant digits kept of every float before hashing: last-bit differences between CPUs and
+#: BLAS builds (issue 12: 9.069999999999999 vs 9.07) must not change a cache key.
+KEY_SIGNIFICANT_DIGITS = 10
+
+
+def canonical(obj: Any) -> Any:
+    """A JSON-ready copy of ``obj`` whose floats (also inside numpy arrays, pymatgen and pydantic
+    objects) are rounded to :data:`KEY_SIGNIFICANT_DIGITS` significant digits, -0.0 made 0.0 and
+    non-finite values spelled out, so that equal settings give equal text on every machine."""
+    import math
+
+    import numpy as np
+
+    if isinstance(obj, (bool, str, type(None))):
+        return obj
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        value = float(obj)
+        if not math.isfinite(value):
+            return repr(value)
+        return float(f"{value:.{KEY_SIGNIFICANT_DIGITS}g}") + 0.0
+    if isinstance(obj, np.ndarray):
+        return canonical(obj.tolist())
+    if isinstance(obj, Mapping):
+        return {str(k): canonical(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        items = [canonical(v) for v in obj]
+        return sorted(items, key=repr) if isinstance(obj, (set, frozenset)) else items
+    if hasattr(obj, "model_dump"):
+        return canonical(obj.model_dump())
+    if hasattr(obj, "as_dict"):
+        return canonical(obj.as_dict())
+    return canonical(json.loads(json.dumps(obj, cls=MontyEncoder, default=str)))
+
+
 def settings_key(*parts: Any) -> str:
-    """A short stable hash of JSON-serialisable parts (composition, settings...)."""
-    text = json.dumps(parts, sort_keys=True, cls=MontyEncoder, default=str)
+    """A short stable hash of parts (composition, settings, structures...), floats rounded by
+    :func:`canonical` so that the key is the same on every machine."""
+    text = json.dumps(canonical(parts), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from nasicon_workflows.screen.cache import apply_umask
+from nasicon_workflows.fileio import atomic_savefig
 from nasicon_workflows.screen.documents import ScreeningResult
 
 __all__ = ["descriptor_map", "write_plots"]
@@ -18,17 +16,8 @@ logger = logging.getLogger(__name__)
 
 
 def _save(fig, path: Path) -> Path:
-    """Save a figure atomically (temporary file in the same folder, then os.replace)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=150, bbox_inches="tight")
-        apply_umask(tmp)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
+    """Save a figure atomically (the package's one helper, :func:`fileio.atomic_savefig`)."""
+    return atomic_savefig(fig, path, dpi=150, bbox_inches="tight")
 
 
 def _training_data(ax) -> None:
