@@ -286,11 +286,17 @@ def staged_output_dir(folder: str | Path) -> Iterator[Path]:
     as an :class:`OutputPathError`. Either way no partial file appears in ``folder``.
     """
     folder = Path(folder)
+    created = []  # folders made here, removed again (if still empty) when the block fails
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        created.append(probe)
+        probe = probe.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(dir=folder, prefix=".staging."))
     except OSError as exc:
         raise OutputPathError(f"cannot write to {folder}: {_describe(exc)}") from exc
+    ok = False
     try:
         yield stage
         for source in sorted(stage.rglob("*")):
@@ -300,10 +306,15 @@ def staged_output_dir(folder: str | Path) -> Iterator[Path]:
             target.parent.mkdir(parents=True, exist_ok=True)
             apply_umask(source)
             os.replace(source, target)
+        ok = True
     except OSError as exc:
         raise OutputPathError(f"cannot write to {folder}: {_describe(exc)}") from exc
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        if not ok:
+            for made in created:
+                with contextlib.suppress(OSError):
+                    made.rmdir()
 
 
 @contextlib.contextmanager

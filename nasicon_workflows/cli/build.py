@@ -45,24 +45,29 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.+-]+", "_", text)
 
 
-def write_outputs(doc, out: Path) -> list[dict]:
-    """Write the disordered and ordered CIFs, summary.json and repair_log.json; return the summary."""
+def write_outputs(doc, out: Path, stage: Path | None = None) -> list[dict]:
+    """Write the disordered and ordered CIFs, summary.json and repair_log.json; return the summary.
+
+    Files go to ``stage`` (default ``out``), a staging folder whose files are moved into ``out``
+    afterwards; the summary names their final paths in ``out``.
+    """
+    final, out = out, (stage or out)
     from pymatgen.io.cif import CifWriter
 
+    from nasicon_workflows.fileio import atomic_write_text
     from nasicon_workflows.structures.refined import _quiet_warnings
 
-    out.mkdir(parents=True, exist_ok=True)
     stem = _slug(doc.source)
     with _quiet_warnings():
-        (out / f"{stem}_disordered.cif").write_text(str(CifWriter(doc.disordered_structure)))
+        atomic_write_text(out / f"{stem}_disordered.cif", str(CifWriter(doc.disordered_structure)))
     summary = []
     for rank, (structure, score) in enumerate(zip(doc.structures, doc.scores)):
         path = out / f"{stem}_{doc.method}_{rank}.cif"
         with _quiet_warnings():
-            path.write_text(str(CifWriter(structure)))
+            atomic_write_text(path, str(CifWriter(structure)))
         n_fu = structure.composition["O"] / 12 if structure.composition["O"] else 1
         summary.append({
-            "path": str(path),
+            "path": str(final / path.name),
             "formula": doc.realised_composition,
             "n_atoms": len(structure),
             "n_formula_units": n_fu,
@@ -73,9 +78,9 @@ def write_outputs(doc, out: Path) -> list[dict]:
             "ewald_energy_eV": doc.ewald_energies_eV[rank],
             "supercell": list(doc.supercell),
         })
-    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1) + "\n")
     if doc.repair_log or doc.defects:
-        (out / "repair_log.json").write_text(json.dumps({
+        atomic_write_text(out / "repair_log.json", json.dumps({
             "source": doc.source,
             "defects": [d.model_dump() for d in doc.defects],
             "repair_log": [e.model_dump() for e in doc.repair_log],
@@ -85,16 +90,23 @@ def write_outputs(doc, out: Path) -> list[dict]:
 
 def run(args: argparse.Namespace) -> int:
     """Build, write the CIFs and the summary, print it."""
+    from nasicon_workflows.cli._checks import check_int_range, check_seed
     from nasicon_workflows.cli.validate import load_input
+    from nasicon_workflows.fileio import resolve_output_dir, staged_output_dir
     from nasicon_workflows.structures.jobs import build_structures
 
+    check_int_range("-k", args.k, 1)
+    check_int_range("--max-atoms", args.max_atoms, 1)
+    check_seed(args.seed)
+    out = resolve_output_dir(args.out, create=False)  # checked now, created when writing
     kwargs = dict(repair=args.repair, method=args.order, k=args.k, max_atoms=args.max_atoms,
                   seed=args.seed, sqs_na=args.sqs_na)
     if args.formula:
         doc = build_structures(composition=args.formula, **kwargs)
     else:
         doc = build_structures(refinement=load_input(args), **kwargs)
-    summary = write_outputs(doc, Path(args.out))
+    with staged_output_dir(out) as stage:  # all files appear together, or none
+        summary = write_outputs(doc, out, stage)
     if args.json:
         print_json(summary)
     else:
@@ -102,5 +114,5 @@ def run(args: argparse.Namespace) -> int:
                     title=f"{doc.source}: {doc.method} ordering, supercell {doc.supercell}",
                     formats={"composition_error": ".4f", "score": ".4f", "net_charge": ".1f"})
         if doc.repair_log:
-            print(f"repaired: {len(doc.repair_log)} change(s) logged in {Path(args.out) / 'repair_log.json'}")
+            print(f"repaired: {len(doc.repair_log)} change(s) logged in {out / 'repair_log.json'}")
     return 0

@@ -51,15 +51,36 @@ def _read(path: str):
 
 def run(args: argparse.Namespace) -> int:
     """Analyse one structure (or K orderings of it) and print or write the results."""
+    import contextlib
+
     from nasicon_workflows.bvse import analyse_landscape, compute_landscape, ensemble_document
     from nasicon_workflows.bvse.jobs import ordered_configurations, write_maps
+    from nasicon_workflows.cli._checks import check_finite, check_int_range
+    from nasicon_workflows.fileio import resolve_output_dir, staged_output_dir
 
+    check_finite("--resolution", args.resolution, positive=True)
+    check_finite("--cutoff", args.cutoff, positive=True)
+    check_finite("--screening", args.screening, positive=True)
+    check_finite("--max-memory-mb", args.max_memory_mb, positive=True)
+    if args.ensemble is not None:
+        check_int_range("--ensemble", args.ensemble, 1)
+    # checked now, before computing; the maps are staged and appear together at the end
+    out = resolve_output_dir(args.out, create=False) if args.out else None
     structure = _read(args.structure)
     structures = (
         ordered_configurations(structure, args.ensemble) if args.ensemble is not None
         else [structure]
     )
     documents = []
+    staged = staged_output_dir(out) if out else contextlib.nullcontext(None)
+    with staged as stage:
+        _compute(args, structures, documents, stage, write_maps, compute_landscape,
+                 analyse_landscape)
+    return _report(args, structure, documents, ensemble_document)
+
+
+def _compute(args, structures, documents, stage, write_maps, compute_landscape,
+             analyse_landscape) -> None:
     for i, s in enumerate(structures):
         landscape = compute_landscape(
             s, ion=args.ion, resolution=args.resolution, cutoff=args.cutoff,
@@ -68,9 +89,12 @@ def run(args: argparse.Namespace) -> int:
         )
         document = analyse_landscape(landscape)
         documents.append(document)
-        if args.out:
+        if stage is not None:
             stem = "bvse" if args.ensemble is None else f"bvse_config{i}"
-            write_maps(landscape, document, args.out, stem)
+            write_maps(landscape, document, stage, stem)
+
+
+def _report(args, structure, documents, ensemble_document) -> int:
     if args.ensemble is not None:
         result = ensemble_document(documents, structure.composition.reduced_formula)
         if args.json:

@@ -64,6 +64,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Relax, print the summary, optionally write the relaxed structure; 1 if not converged."""
+    from nasicon_workflows.cli._checks import check_finite, check_int_range
+    from nasicon_workflows.fileio import resolve_output_dir, staged_output_dir
     from nasicon_workflows.relax.availability import check_relax_available
     from nasicon_workflows.relax.errors import RelaxInputError
     from nasicon_workflows.relax.forcefield import relax_structure
@@ -74,6 +76,11 @@ def run(args: argparse.Namespace) -> int:
             "`nasicon-workflows vasp-inputs CIF --out DIR` or submit a flow with "
             "get_relax_maker('vasp')"
         )
+    check_finite("--fmax", args.fmax, positive=True)
+    check_int_range("--steps", args.steps, 1)
+    if args.threads is not None:
+        check_int_range("--threads", args.threads, 1)
+    out = resolve_output_dir(args.out, create=False) if args.out else None  # before computing
     check_relax_available(args.force_field)  # fail before reading weights or the structure
     structure = read_structure(args.cif)
     if args.threads is not None:
@@ -87,11 +94,12 @@ def run(args: argparse.Namespace) -> int:
         relax_cell=not args.fixed_cell, steps=args.steps,
     )
     summary = {key: getattr(doc, key) for key in JSON_KEYS}
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        doc.structure.to(filename=str(out / "relaxed.cif"))
-        (out / "relaxation.json").write_text(json.dumps(doc.model_dump(), indent=2, default=str))
+    if out is not None:
+        with staged_output_dir(out) as stage:  # both files appear together, or none
+            doc.structure.to(filename=str(stage / "relaxed.cif"))
+            (stage / "relaxation.json").write_text(
+                json.dumps(doc.model_dump(), indent=2, default=str)
+            )
     if args.json:
         print_json(summary)
     else:

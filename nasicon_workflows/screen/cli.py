@@ -252,35 +252,18 @@ def _setup_progress(quiet: bool) -> None:
     warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad=True")
 
 
-#: numpy's seeds (``RandomState``, SeedSequence entropy used by the orderings) are 0 .. 2**32-1.
-SEED_RANGE = (0, 2**32 - 1)
-
-
-def check_seed(seed: int, flag: str = "--seed") -> int:
-    """Raise a one-line error for a seed numpy would refuse deep inside a stage."""
-    if not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:
-        raise ScreenInputError(
-            f"{flag} {seed} is outside {SEED_RANGE[0]}..{SEED_RANGE[1]} (numpy seeds are "
-            "unsigned 32-bit integers): give e.g. --seed 0."
-        )
-    return seed
-
-
 def check_numbers(args: argparse.Namespace) -> None:
     """Ranges of the numeric options that the flow maker does not check itself."""
     if not (0.0 <= args.threshold <= 1.0):
         raise ThresholdRangeError(
             f"--threshold {args.threshold} is outside [0, 1]: give a probability such as 0.5."
         )
-    check_seed(args.seed)
-    import math
+    from nasicon_workflows.cli._checks import check_finite, check_seed
 
-    for flag, value in (("--fmax", args.fmax), ("--bvse-resolution", args.bvse_resolution),
-                        ("--lock-timeout", args.lock_timeout)):
-        if not math.isfinite(value):
-            raise ScreenInputError(f"{flag} {value} is not a finite number.")
-    if args.lock_timeout < 0:
-        raise ScreenInputError(f"--lock-timeout {args.lock_timeout} must be >= 0 seconds.")
+    check_seed(args.seed)
+    check_finite("--fmax", args.fmax, positive=True)
+    check_finite("--bvse-resolution", args.bvse_resolution, positive=True)
+    check_finite("--lock-timeout", args.lock_timeout, non_negative=True)
 
 
 @contextlib.contextmanager

@@ -158,12 +158,12 @@ def test_atomic_json_store_round_trip_and_no_partial_file(tmp_path, monkeypatch)
     reread.connect()
     assert reread.query_one({"task_id": 2})["x"] == pytest.approx(math.pi)
     # a write that dies half-way leaves the previous file intact
-    import nasicon_workflows.screen.cache as cache_module
+    import nasicon_workflows.fileio as fileio_module  # the one atomic writer
 
     def dying_fsync(fd):
         raise OSError("killed")
 
-    monkeypatch.setattr(cache_module.os, "fsync", dying_fsync)
+    monkeypatch.setattr(fileio_module.os, "fsync", dying_fsync)
     with pytest.raises(OSError, match="killed"):
         reread.update([{"task_id": 3, "x": 0.0}], key="task_id")
     monkeypatch.undo()
