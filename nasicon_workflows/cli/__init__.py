@@ -94,7 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: usage + one "error:" line (2), or --help/--version (0)
         return exc.code if isinstance(exc.code, int) else 2
     if not getattr(args, "func", None):
-        parser.print_help()
+        parser.print_usage(sys.stderr)
+        print("error: give a command (nasicon-workflows --help lists them)", file=sys.stderr)
         return 2
     try:
         code = int(args.func(args) or 0)

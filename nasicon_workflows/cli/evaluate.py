@@ -45,11 +45,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, write the report folder and print a summary table or JSON."""
+    import numpy as np
+
+    from nasicon_workflows.classifier.errors import ClassifierError
     from nasicon_workflows.classifier.evaluation import METRICS, evaluate_models, write_report
     from nasicon_workflows.classifier.features import training_data
     from nasicon_workflows.classifier.outcomes import read_dataset_csv
+    from nasicon_workflows.cli._checks import check_seed
+    from nasicon_workflows.fileio import resolve_output_dir, staged_output_dir
 
-    dataset = read_dataset_csv(args.data) if args.data else None
     for flag, value, low in (
         ("--repeats", args.repeats, 1),
         ("--folds", args.folds, 2),
@@ -57,9 +61,23 @@ def run(args: argparse.Namespace) -> int:
         ("--importance-repeats", args.importance_repeats, 1),
     ):
         if value < low:
-            from nasicon_workflows.classifier.errors import ClassifierError
-
             raise ClassifierError(f"{flag} must be >= {low}, got {value}.")
+    check_seed(args.seed)
+    if args.models:
+        from nasicon_workflows.classifier.models import get_model_spec
+
+        for name in args.models:
+            get_model_spec(name)
+    out = resolve_output_dir(args.output, create=False)  # checked before computing
+    dataset = read_dataset_csv(args.data) if args.data else None
+    _, y_all = training_data(dataset, args.convention)
+    counts = np.bincount(np.asarray(y_all, dtype=int), minlength=2)
+    if args.folds > counts.min():
+        raise ClassifierError(
+            f"--folds {args.folds} exceeds the smaller class of the data ({counts.min()} of "
+            f"{counts.sum()} rows; {counts[1]} synthesizable, {counts[0]} not): stratified "
+            f"k-fold needs every class in every fold; give --folds <= {counts.min()}."
+        )
     progress = None
     if not args.json:
         from rich.console import Console
@@ -77,8 +95,9 @@ def run(args: argparse.Namespace) -> int:
         n_importance_repeats=args.importance_repeats,
         seed=args.seed,
     )
-    _, y = training_data(dataset, args.convention)
-    folder = write_report(report, args.output, y)
+    with staged_output_dir(out) as stage:  # every file appears together, or none
+        write_report(report, stage, y_all)
+    folder = out
     if args.json:
         print_json(
             {

@@ -103,6 +103,14 @@ def check_output_folder(out_dir: str | Path, settings: dict[str, Any], resume: b
         raise OutputFolderError(
             f"Cannot write to the output folder {str(out_dir)!r} ({exc}): choose a writable --out."
         ) from None
+    _check_settings(out, settings, resume)
+    atomic_write_text(out / "settings.json",
+                      json.dumps(_comparable(settings), indent=2, sort_keys=True))
+    return out
+
+
+def _check_settings(out: Path, settings: dict[str, Any], resume: bool) -> None:
+    """The checks of :func:`check_output_folder` that write nothing."""
     saved = out / "settings.json"
     if saved.exists():
         if not resume:
@@ -126,8 +134,6 @@ def check_output_folder(out_dir: str | Path, settings: dict[str, Any], resume: b
                 f"--resume on {str(out)!r} with changed settings ({listed}): rerun with the "
                 "original settings or use a new --out."
             )
-    atomic_write_text(saved, json.dumps(_comparable(settings), indent=2, sort_keys=True))
-    return out
 
 
 def _comparable(settings: dict[str, Any]) -> dict[str, Any]:
@@ -239,6 +245,8 @@ def run_screen(
         raise OutputFolderError(
             f"Cannot write to the output folder {str(out_dir)!r} ({exc}): choose a writable --out."
         ) from None
+    settings = {**maker.settings(), "compositions": compositions}
+    _check_settings(out, settings, resume)  # refuse before the lock file is made
     with output_lock(out, lock_timeout_s, what="screen"):
         return _run_locked(maker, out, compositions, resume, write)
 
