@@ -266,7 +266,7 @@ def _cases() -> list:
         ([CIF, "--cutoff", "0"], "--cutoff must be > 0"),
         ([CIF, "--cutoff", "inf"], "finite"),
         ([CIF, "--screening", "0"], "--screening must be > 0"),
-        ([CIF, "--ensemble", "0"], "--ensemble must be >= 1"),
+        ([CIF, "--ensemble", "0"], "K >= 1 configurations"),
         ([CIF, "--max-memory-mb", "0"], "--max-memory-mb must be > 0"),
         ([CIF, "--covalent-radii", "bogus"], "invalid choice"),
         ([CIF, "--out", FILE], "cannot write"),

@@ -55,15 +55,13 @@ def run(args: argparse.Namespace) -> int:
 
     from nasicon_workflows.bvse import analyse_landscape, compute_landscape, ensemble_document
     from nasicon_workflows.bvse.jobs import ordered_configurations, write_maps
-    from nasicon_workflows.cli._checks import check_finite, check_int_range
+    from nasicon_workflows.cli._checks import check_finite
     from nasicon_workflows.fileio import resolve_output_dir, staged_output_dir
 
     check_finite("--resolution", args.resolution, positive=True)
     check_finite("--cutoff", args.cutoff, positive=True)
     check_finite("--screening", args.screening, positive=True)
     check_finite("--max-memory-mb", args.max_memory_mb, positive=True)
-    if args.ensemble is not None:
-        check_int_range("--ensemble", args.ensemble, 1)
     # checked now, before computing; the maps are staged and appear together at the end
     out = resolve_output_dir(args.out, create=False) if args.out else None
     structure = _read(args.structure)
