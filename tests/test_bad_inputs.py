@@ -168,6 +168,10 @@ def _cases() -> list:
         ([EMPTY, "--data-dir", "{tmp}/userdata"], None),
         ([FILE, "--data-dir", "{tmp}/userdata"], None),
         ([DIR, "--data-dir", "{tmp}/userdata"], None),
+        (["{tmp}/new.csv", "--no-retrain", "--data-dir", FILE], "cannot write"),
+        (["{tmp}/new.csv", "--no-retrain", "--data-dir", UNDER_FILE], "cannot write"),
+        (["{tmp}/new.csv", "--no-retrain", "--data-dir", READ_ONLY], "cannot write"),
+        (["{tmp}/new.csv", "--no-retrain", "--data-dir", FULL], "cannot write"),
     ]:
         add("add-outcomes", args, message)
 
@@ -354,6 +358,8 @@ def workspace(tmp_path, monkeypatch):
     from pymatgen.core import Structure
 
     Structure.from_file(poscar).to(filename=str(tmp_path / "ordered.cif"))
+    (tmp_path / "new.csv").write_text(  # a valid new outcome (not in the shipped 58 rows)
+        "composition,outcome,source\nNa3.2Zr1.6Hf0.2Sc0.2Si2PO12,1,test\n")
     done = tmp_path / "done"
     done.mkdir()
     (done / "settings.json").write_text("{}")
@@ -396,9 +402,7 @@ def _run(args: list[str], stdout, cwd: Path) -> subprocess.CompletedProcess:
     "args",
     [
         ["descriptors", GOOD, "--json"],
-        ["descriptors", GOOD],
-        ["classify", GOOD, "--model", "gnb", "--json"],
-        ["validate", "--refined", "ME1-NZSP", "--json"],
+        ["classify", GOOD, "--model", "gnb"],
         ["enumerate", *_SMALL_POOL, "--json"],
     ],
     ids=lambda a: " ".join(a[:2]),
@@ -416,10 +420,10 @@ def test_stdout_on_a_full_device(args, tmp_path):
 @pytest.mark.parametrize(
     "args",
     [
-        ["descriptors", *([GOOD] * 300), "--json"],
         ["descriptors", *([GOOD] * 300)],
+        ["classify", *([GOOD] * 300), "--model", "gnb", "--json"],
     ],
-    ids=["json", "table"],
+    ids=["descriptors-table", "classify-json"],
 )
 def test_closed_pipe_ends_quietly(args, tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "OMP_NUM_THREADS": "1"}

@@ -145,8 +145,8 @@ def test_quiet_prints_nothing(calls, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_kill_then_resume_with_a_relative_out(tmp_path):
-    """kill -9 during a relaxation, then --resume twice, with ``--out killed`` (relative) and
-    once by the absolute path: nothing finished is recomputed, every ranked job id is stored."""
+    """kill -9 during a relaxation, then --resume with ``--out killed`` (relative) and again by
+    the absolute path: nothing finished is recomputed, every ranked job id is stored."""
     args = ["--compositions", "Na3.5Zr1.0Ti0.5Lu0.5Si2PO12", "--relax", "chgnet", "--fmax",
             "0.01", "--relax-steps", "12", "--orderings", "2", "--bvse-resolution", "0.3",
             "--threshold", "0", "--seed", "0", "--quiet"]
@@ -174,8 +174,7 @@ def test_kill_then_resume_with_a_relative_out(tmp_path):
     stored_before = _stored_ids(out)
     assert stored_before, "the job store of the killed run is empty"
 
-    for extra in (["--out", "killed", "--resume"], ["--out", "killed", "--resume"],
-                  ["--out", str(out), "--resume"]):
+    for extra in (["--out", "killed", "--resume"], ["--out", str(out), "--resume"]):
         resumed = screen(extra)
         _, err = resumed.communicate(timeout=900)
         assert resumed.returncode == 0, err[-3000:]
