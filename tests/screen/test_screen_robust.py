@@ -176,9 +176,9 @@ def test_kill_then_resume_with_a_relative_out(tmp_path):
 
     for extra in (["--out", "killed", "--resume"], ["--out", str(out), "--resume"]):
         resumed = screen(extra)
-        _, err = resumed.communicate(timeout=900)
+        printed, err = resumed.communicate(timeout=900)
         assert resumed.returncode == 0, err[-3000:]
-        assert err == ""  # --quiet
+        assert printed == "" and err == ""  # --quiet, also with CHGNet relaxing
         # nothing finished before the kill was recomputed or rewritten
         assert {p: p.read_bytes() for p in finished} == finished
         stored = _stored_ids(out)
