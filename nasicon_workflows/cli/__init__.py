@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "vasp_inputs",
     "bvse",
     "screen",
+    "eis",
 )
 
 
