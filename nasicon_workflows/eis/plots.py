@@ -47,6 +47,7 @@ def plot_nyquist(spectrum, fit, path: str | Path, title: str | None = None) -> P
         ax.plot(zf.real, -zf.imag, "-", lw=1.5, label=f"fit {fit.circuit}")
         ax.set_xlabel("Z' (Ω)")
         ax.set_ylabel("-Z'' (Ω)")
+        ax.ticklabel_format(style="sci", scilimits=(-3, 4))
         if zoom:
             ax.set_xlim(0, 1.3 * r_sum)
             ax.set_ylim(0, 0.65 * r_sum)
