@@ -219,6 +219,49 @@ def _parallel_partners(tree) -> dict[str, list[str]]:
     return partners
 
 
+def _block_capacitance(params, names, r: str, c: str) -> float:
+    if _kind(c) == "C":
+        return float(params[names.index(c)])
+    q, n = params[names.index(f"{c}_0")], params[names.index(f"{c}_1")]
+    return float((params[names.index(r)] ** (1 - n) * q) ** (1 / n))
+
+
+def _order_equivalent_blocks(tree, names, params, cov):
+    """Give interchangeable series blocks p(R, CPE) their values in order of capacitance.
+
+    In ``p(R0,CPE0)-p(R1,CPE1)-...`` the two blocks can swap values without changing the
+    impedance; the fit may land on either labelling. Re-ordering so that the first-named block
+    has the smallest C_eff (the bulk) makes R0 the bulk in every result.
+    """
+    children = tree[1] if tree[0] == "s" else []
+    blocks = []
+    for child in children:
+        if child[0] == "p" and len(child[1]) == 2 and all(b[0] == "e" for b in child[1]):
+            kinds = sorted(_kind(b[1]) for b in child[1])
+            if kinds in (["C", "R"], ["CPE", "R"]):
+                r = next(b[1] for b in child[1] if _kind(b[1]) == "R")
+                c = next(b[1] for b in child[1] if _kind(b[1]) != "R")
+                blocks.append((kinds[0], r, c))
+    params, cov = params.copy(), cov.copy()
+    for kind in ("C", "CPE"):
+        group = [b for b in blocks if b[0] == kind]
+        if len(group) < 2:
+            continue
+        caps = [_block_capacitance(params, names, r, c) for _, r, c in group]
+        order = np.argsort(caps, kind="stable")
+        if np.all(order == np.arange(len(group))):
+            continue
+        perm = np.arange(len(names))
+        for target, source in zip(group, (group[i] for i in order)):
+            t_names = [target[1]] + ([target[2]] if kind == "C" else [f"{target[2]}_0", f"{target[2]}_1"])
+            s_names = [source[1]] + ([source[2]] if kind == "C" else [f"{source[2]}_0", f"{source[2]}_1"])
+            for tn, sn in zip(t_names, s_names):
+                perm[names.index(tn)] = names.index(sn)
+        params = params[perm]
+        cov = cov[np.ix_(perm, perm)]
+    return params, cov
+
+
 @dataclass
 class ResistorRole:
     """A resistor of the circuit, its characteristic capacitance and the role given to it."""
@@ -600,6 +643,8 @@ def fit_circuit(
             "undefined covariance): the spectrum does not constrain them; use a circuit with "
             "fewer elements or measure over a wider frequency range"
         )
+    params, cov = _order_equivalent_blocks(tree, names, params, cov)
+    diag = np.diag(cov)
     dof = max(2 * n_pts - n_par, 1)
     fit_warnings = [
         f"{n} is at its bound {v:g}" for n, v, e in zip(names, params, exponent)
