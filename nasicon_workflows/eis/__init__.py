@@ -32,6 +32,7 @@ from nasicon_workflows.eis.fitting import (
     CircuitFit,
     fit_circuit,
     kramers_kronig_check,
+    simulate,
 )
 from nasicon_workflows.eis.schemas import EISAnalysisDocument, SpectrumResult
 from nasicon_workflows.eis.spectrum import Spectrum, read_spectrum
@@ -67,6 +68,7 @@ __all__ = [
     "outcome_row",
     "read_sigma_table",
     "read_spectrum",
+    "simulate",
     "spearman_with_ci",
     "write_outputs",
 ]

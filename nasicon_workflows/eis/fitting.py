@@ -45,6 +45,7 @@ __all__ = [
     "kramers_kronig_check",
     "parse_circuit",
     "resolve_circuit",
+    "simulate",
 ]
 
 #: Named circuits. ``bulk-gb-electrode``: bulk ∥ CPE, grain boundary ∥ CPE, blocking-electrode
@@ -353,6 +354,31 @@ def _model(circuit: str):
         return walk(tree)
 
     return z
+
+
+def simulate(circuit: str, parameters, frequency_Hz) -> np.ndarray:
+    """The complex impedance (Ω) of a circuit with given parameters (impedance.py's elements).
+
+    Parameters
+    ----------
+    circuit
+        Preset name or impedance.py circuit string.
+    parameters
+        Values in impedance.py's parameter order (e.g. R0, CPE0_0, CPE0_1, ...).
+    frequency_Hz
+        Frequencies in Hz.
+
+    Raises
+    ------
+    CircuitError
+        Unparseable circuit or the wrong number of parameters.
+    """
+    circuit = resolve_circuit(circuit)
+    names, _, _ = _names_and_units(circuit)
+    params = np.asarray(parameters, dtype=float).ravel()
+    if params.size != len(names):
+        raise CircuitError(f"{circuit!r} takes {len(names)} parameters {names}, got {params.size}")
+    return _model(circuit)(np.asarray(frequency_Hz, dtype=float), params)
 
 
 def _names_and_units(circuit: str) -> tuple[list[str], list[str], list[bool]]:
