@@ -107,6 +107,11 @@ def _bad_cases(tmp_path):
     cases["temperatures"] = ([str(good), "--temperature-K", "300", "310"], "1 spectra")
     cases["bad role"] = ([str(good), "--bulk-element", "R7"], "not a resistor")
     cases["bad formula"] = ([str(good), "--composition", "Na3Zr2.5Si2PO12"], "sum")
+    cases["celsius"] = ([str(good), "--temperature-K", "25"], "was 25 °C = 298.15 K meant?")
+    (tmp_path / "tc.csv").write_text("temperature_C,sigma_total_S_cm\n25,1e-4\n50,2e-4\n75,3e-4\n")
+    cases["table in °C"] = (["--sigma-table", str(tmp_path / "tc.csv")], "in kelvin")
+    (tmp_path / "t2.csv").write_text("temperature_K,sigma_total_S_cm\n300,1e-4\n350,2e-4\n")
+    cases["table of 2"] = (["--sigma-table", str(tmp_path / "t2.csv")], "at least 3")
     return cases
 
 
@@ -114,6 +119,7 @@ def _bad_cases(tmp_path):
     "malformed", "NaN", "unknown columns", "ragged", "empty", "duplicate", "non-monotonic",
     "too few points", "no convergence", "thickness 0", "negative diameter", "nan thickness",
     "missing file", "folder", "bad circuit", "unclosed", "temperatures", "bad role", "bad formula",
+    "celsius", "table in °C", "table of 2",
 ])
 def test_bad_input_exit_2_one_line_nothing_written(tmp_path, capsys, case):
     args, message = _bad_cases(tmp_path)[case]

@@ -48,6 +48,17 @@ __all__ = [
 ]
 
 _QUANTITIES = ("sigma_total", "sigma_bulk", "sigma_gb")
+#: Below this a "temperature in K" is almost surely °C (the same bound as add-outcomes).
+MIN_TEMPERATURE_K = 150.0
+
+
+def _check_kelvin(temperatures_K) -> None:
+    low = [float(t) for t in temperatures_K if float(t) < MIN_TEMPERATURE_K]
+    if low:
+        raise ArrheniusError(
+            f"temperature {low[0]:g} K is below {MIN_TEMPERATURE_K:g} K; temperatures are in "
+            f"kelvin (was {low[0]:g} °C = {low[0] + 273.15:g} K meant?)"
+        )
 
 
 def library_version() -> str:
@@ -263,6 +274,7 @@ def analyse_spectra(
         bad = [t for t in temperatures_K if not math.isfinite(t) or t <= 0]
         if bad:
             raise ArrheniusError(f"temperature {bad[0]:g} K is not a positive number of kelvin")
+        _check_kelvin(temperatures_K)
     loaded = [s if isinstance(s, Spectrum) else read_spectrum(s) for s in spectra]
     results, pairs = [], []
     for i, spec in enumerate(loaded):
@@ -362,6 +374,7 @@ def arrhenius_from_table(
         ``arrhenius`` filled, no spectra, no geometry.
     """
     table = read_sigma_table(path)
+    _check_kelvin(table["temperature_K"])
     fits = {}
     for q in _QUANTITIES:
         if f"{q}_S_cm" in table:
