@@ -158,7 +158,9 @@ def _check_field_counts(path: Path) -> None:
         raise OutcomeFileError(f"Cannot read {path} as CSV: {exc}") from None
     rows = [(i + 1, r) for i, r in enumerate(rows) if any(field.strip() for field in r)]
     if not rows:
-        raise OutcomeFileError(f"{path} is empty; it needs the header 'composition,outcome,source'.")
+        raise OutcomeFileError(
+            f"{path} is empty; it needs the header 'composition,outcome,source'."
+        )
     width = len(rows[0][1])
     bad = [(n, len(r)) for n, r in rows[1:] if len(r) > width]
     if bad:
@@ -277,7 +279,9 @@ def read_outcomes_csv(path: str | Path, require_source: bool = True):
 
     path = Path(path)
     if path.is_dir():
-        raise OutcomeFileError(f"{path} is a folder, not an outcome file; give the CSV (or eis JSON) file.")
+        raise OutcomeFileError(
+            f"{path} is a folder, not an outcome file; give the CSV (or eis JSON) file."
+        )
     if not path.is_file():
         raise OutcomeFileError(f"Outcome file {path} does not exist.")
     if path.suffix.lower() == ".json":

@@ -1,4 +1,4 @@
-"""``nasicon-workflows eis``: impedance spectra to conductivities, Arrhenius Ea and an outcome row."""
+"""``nasicon-workflows eis``: impedance spectra to conductivities, Arrhenius Ea, an outcome row."""
 
 from __future__ import annotations
 
@@ -127,8 +127,9 @@ def run(args: argparse.Namespace) -> int:
     for key, fit in document.arrhenius.items():
         extra = " (extrapolated)" if fit.sigma_25C_extrapolated else ""
         print(f"Arrhenius {key} ({fit.form}, n = {fit.n_points}, {fit.temperature_min_K:g}-"
-              f"{fit.temperature_max_K:g} K): Ea = {fit.Ea_eV:.3f} ± {fit.Ea_uncertainty_eV:.3f} eV,"
-              f" σ(25 °C) = {_fmt(fit.sigma_25C_S_cm, fit.sigma_25C_uncertainty_S_cm)} S/cm{extra}")
+              f"{fit.temperature_max_K:g} K): Ea = {fit.Ea_eV:.3f} ± "
+              f"{fit.Ea_uncertainty_eV:.3f} eV, σ(25 °C) = "
+              f"{_fmt(fit.sigma_25C_S_cm, fit.sigma_25C_uncertainty_S_cm)} S/cm{extra}")
     for note in document.notes:
         print(note)
     if out is not None:

@@ -346,7 +346,10 @@ def read_sigma_table(path: str | Path) -> dict[str, np.ndarray]:
             f"{list(frame.columns)}"
         )
     out = {}
-    for col in ["temperature_K"] + [c for q in found for c in (f"{q}_S_cm", f"{q}_uncertainty_S_cm")]:
+    columns = ["temperature_K"]
+    for q in found:
+        columns += [f"{q}_S_cm", f"{q}_uncertainty_S_cm"]
+    for col in columns:
         if col not in frame.columns:
             continue
         values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)

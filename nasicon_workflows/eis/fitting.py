@@ -227,6 +227,12 @@ def _block_capacitance(params, names, r: str, c: str) -> float:
     return float((params[names.index(r)] ** (1 - n) * q) ** (1 / n))
 
 
+def _block_names(kind: str, block) -> list[str]:
+    """Parameter names of a p(R, C/CPE) block in impedance.py's order."""
+    _, r, c = block
+    return [r, c] if kind == "C" else [r, f"{c}_0", f"{c}_1"]
+
+
 def _order_equivalent_blocks(tree, names, params, cov):
     """Give interchangeable series blocks p(R, CPE) their values in order of capacitance.
 
@@ -254,9 +260,7 @@ def _order_equivalent_blocks(tree, names, params, cov):
             continue
         perm = np.arange(len(names))
         for target, source in zip(group, (group[i] for i in order)):
-            t_names = [target[1]] + ([target[2]] if kind == "C" else [f"{target[2]}_0", f"{target[2]}_1"])
-            s_names = [source[1]] + ([source[2]] if kind == "C" else [f"{source[2]}_0", f"{source[2]}_1"])
-            for tn, sn in zip(t_names, s_names):
+            for tn, sn in zip(_block_names(kind, target), _block_names(kind, source)):
                 perm[names.index(tn)] = names.index(sn)
         params = params[perm]
         cov = cov[np.ix_(perm, perm)]
@@ -419,7 +423,7 @@ def initial_guesses(spectrum: Spectrum, circuit: str, max_starts: int = 8) -> li
     list of numpy.ndarray
     """
     tree = parse_circuit(circuit)
-    names, _, exponent = _names_and_units(circuit)
+    names, _, _ = _names_and_units(circuit)
     elements = _elements(tree)
     partners = _parallel_partners(tree)
     f = spectrum.frequency_Hz
@@ -488,10 +492,11 @@ def initial_guesses(spectrum: Spectrum, circuit: str, max_starts: int = 8) -> li
                 from impedance.models.circuits.fitting import check_and_eval
 
                 values.extend([1.0] * check_and_eval(kind).num_params)
+        if len(values) != len(names):  # an element with parameters we do not estimate
+            values = [1.0] * len(names)
         starts.append(np.array(values, dtype=float))
         if len(starts) >= max_starts:
             break
-    assert all(len(s) == len(names) for s in starts)
     return starts
 
 
