@@ -119,8 +119,9 @@ def test_multi_temperature_set_recovers_known_ea():
     ea = 0.35
     data = arrhenius_set(ea)
     spectra = [Spectrum.from_arrays(f, z.real, z.imag, source=f"{t} K") for t, f, z, _ in data]
+    # a 2 % thickness error is common to all temperatures: it moves σ(25 °C), not Ea
     document, _ = analyse_spectra(
-        spectra, PelletGeometry(0.1, 1.0), [t for t, *_ in data],
+        spectra, PelletGeometry(0.1, 1.0, thickness_uncertainty_cm=0.002), [t for t, *_ in data],
         composition="Na3.2Zr1.8In0.2Si2PO12", outcome="synthesizable", source="synthetic",
     )
     for key in ("sigma_bulk", "sigma_gb", "sigma_total"):
@@ -129,6 +130,8 @@ def test_multi_temperature_set_recovers_known_ea():
     # σ_total(298.15 K) of the generating circuit: R = 2e4 + 1e4 Ω, t = 0.1 cm, d = 1 cm
     assert total.sigma_25C_S_cm == pytest.approx(0.1 / (3e4 * math.pi / 4), rel=1e-4)
     assert not total.sigma_25C_extrapolated
+    assert total.sigma_25C_uncertainty_S_cm / total.sigma_25C_S_cm == pytest.approx(0.02, rel=1e-3)
+    assert total.Ea_uncertainty_eV < 1e-4
     row = document.outcome_row
     assert row["Ea_eV"] == pytest.approx(ea, abs=1e-4) and row["temperature_K"] == 298.15
 

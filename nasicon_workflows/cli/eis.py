@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         extra = " (extrapolated)" if fit.sigma_25C_extrapolated else ""
         print(f"Arrhenius {key} ({fit.form}, n = {fit.n_points}, {fit.temperature_min_K:g}-"
               f"{fit.temperature_max_K:g} K): Ea = {fit.Ea_eV:.3f} ± "
-              f"{fit.Ea_uncertainty_eV:.3f} eV, σ(25 °C) = "
+              f"{fit.Ea_uncertainty_eV:.2g} eV, σ(25 °C) = "
               f"{_fmt(fit.sigma_25C_S_cm, fit.sigma_25C_uncertainty_S_cm)} S/cm{extra}")
     for note in document.notes:
         print(note)

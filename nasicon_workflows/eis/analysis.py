@@ -167,15 +167,24 @@ def analyse_spectrum(
     return result, fit
 
 
-def _arrhenius_of(results: Sequence[SpectrumResult], form: str) -> dict:
+def _arrhenius_of(results: Sequence[SpectrumResult], form: str, geometry: PelletGeometry) -> dict:
+    """Arrhenius fits weighted by the resistance part of each σ's uncertainty; the geometry error
+    is common to all temperatures and enters σ(25 °C) only."""
     fits = {}
     temps = [r.temperature_K for r in results]
+    resistance = {"sigma_bulk": ("R_bulk_ohm", "R_bulk_uncertainty_ohm"),
+                  "sigma_gb": ("R_gb_ohm", "R_gb_uncertainty_ohm"),
+                  "sigma_total": ("R_total_ohm", "R_total_uncertainty_ohm")}
     for q in _QUANTITIES:
         values = [getattr(r, f"{q}_S_cm") for r in results]
         if any(v is None for v in values):
             continue
-        errs = [getattr(r, f"{q}_uncertainty_S_cm") for r in results]
-        fits[q] = fit_arrhenius(temps, values, errs, quantity=q, form=form)
+        r_name, dr_name = resistance[q]
+        errs = [v * getattr(r, dr_name) / getattr(r, r_name) for v, r in zip(values, results)]
+        fits[q] = fit_arrhenius(
+            temps, values, errs, quantity=q, form=form,
+            systematic_relative_uncertainty=geometry.relative_uncertainty,
+        )
     return fits
 
 
@@ -285,7 +294,7 @@ def analyse_spectra(
     notes = []
     arrhenius = {}
     if temperatures_K is not None and len(set(temperatures_K)) >= 3:
-        arrhenius = _arrhenius_of(results, form)
+        arrhenius = _arrhenius_of(results, form, geometry)
     elif temperatures_K is not None and len(loaded) > 1:
         notes.append(
             f"{len(set(temperatures_K))} distinct temperature(s): no Arrhenius fit (3 or more "

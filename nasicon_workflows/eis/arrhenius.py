@@ -35,7 +35,12 @@ class ArrheniusFit(BaseModel):
     ln_prefactor: float = Field(description="ln A (A in S K/cm for sigmaT, S/cm for sigma)")
     ln_prefactor_uncertainty: float
     sigma_25C_S_cm: float = Field(description="σ at 298.15 K from the fitted line")
-    sigma_25C_uncertainty_S_cm: float
+    sigma_25C_uncertainty_S_cm: float = Field(
+        description="from the line's covariance and the common (geometry) relative error"
+    )
+    systematic_relative_uncertainty: float = Field(
+        0.0, description="relative error common to all points (geometry), not in Ea"
+    )
     sigma_25C_extrapolated: bool = Field(description="298.15 K lies outside the measured range")
     n_points: int
     temperature_min_K: float
@@ -53,6 +58,7 @@ def fit_arrhenius(
     sigma_uncertainties_S_cm=None,
     quantity: str = "sigma_total",
     form: str = "sigmaT",
+    systematic_relative_uncertainty: float = 0.0,
 ) -> ArrheniusFit:
     """Fit E_a and σ(25 °C) to conductivities at several temperatures.
 
@@ -68,6 +74,10 @@ def fit_arrhenius(
         Name stored in the result.
     form
         ``"sigmaT"`` (default) or ``"sigma"``.
+    systematic_relative_uncertainty
+        A relative error common to every point (the pellet geometry t/A): it shifts all σ alike,
+        so it leaves E_a unchanged and is added in quadrature to the uncertainty of σ(25 °C).
+        Give ``sigma_uncertainties_S_cm`` without it (the resistance part only).
 
     Returns
     -------
@@ -125,6 +135,7 @@ def fit_arrhenius(
     y25 = float(g @ coef)
     dy25 = math.sqrt(max(float(g @ cov @ g), 0.0))
     sigma25 = math.exp(y25) / (ROOM_TEMPERATURE_K if form == "sigmaT" else 1.0)
+    dy25 = math.hypot(dy25, float(systematic_relative_uncertainty))
     return ArrheniusFit(
         quantity=quantity,
         form=form,
@@ -143,4 +154,5 @@ def fit_arrhenius(
         temperatures_K=t.tolist(),
         sigmas_S_cm=s.tolist(),
         sigma_uncertainties_S_cm=None if ds is None else ds.tolist(),
+        systematic_relative_uncertainty=float(systematic_relative_uncertainty),
     )
