@@ -39,6 +39,41 @@ def test_measured_columns_merge_and_survive_later_merges(tmp_path):
     assert measured["sigma_total_S_cm"].iloc[0] == 9.62e-4
 
 
+def test_measured_vs_predicted_from_the_user_dataset(tmp_path):
+    from nasicon_workflows.eis import measured_vs_predicted
+
+    rows = ["Na3.2Zr1.8In0.2Si2PO12,synthesizable,a,1e-4,298.15,0.30",
+            "Na3.3Zr1.7Y0.3Si2PO12,synthesizable,b,2e-4,298.15,0.28",
+            "Na3.4Zr1.6Sc0.4Si2PO12,synthesizable,c,5e-5,373.15,0.36",
+            "Na3.1Zr1.9Lu0.1Si2PO12,synthesizable,d,,,0.40"]
+    add_outcomes(_csv(tmp_path, HEAD + "\n".join(rows) + "\n"), tmp_path / "u", retrain=False)
+    barriers = {"Na3.2In0.2Zr1.8Si2PO12": 0.45, "Na3.3Y0.3Zr1.7Si2PO12": 0.40,
+                "Na3.4Sc0.4Zr1.6Si2PO12": 0.52, "Na3.1Lu0.1Zr1.9Si2PO12": 0.60}
+    ea = measured_vs_predicted(barriers, "Ea_eV", "E_3D_eV", data_dir=tmp_path / "u")
+    assert ea.status == "ok" and ea.n == 4 and ea.rho == pytest.approx(1.0)
+    sigma = measured_vs_predicted(barriers, "sigma_total_S_cm", "E_3D_eV",
+                                  data_dir=tmp_path / "u", temperature_K=298.15)
+    assert sigma.status == "too few" and sigma.n == 2  # the 373 K row is not mixed in
+
+
+def test_known_composition_is_accepted_as_a_measurement_only(tmp_path, capsys):
+    # Na3.4Zr1.6Sc0.4Si2PO12 is in the shipped Tables S1/S2 (synthesizable): with a measured
+    # value it is kept as a measurement, the training data and model version do not change.
+    path = _csv(tmp_path, HEAD + "Na3.4Zr1.6Sc0.4Si2PO12,synthesizable,lab,5e-5,373.15,0.36\n")
+    assert main(["add-outcomes", str(path), "--data-dir", str(tmp_path / "u"), "--json"]) == 0
+    import json
+
+    result = json.loads(capsys.readouterr().out)
+    assert (result["n_added"], result["n_measurements_only"], result["version"]) == (0, 1, 0)
+    assert result["n_training_rows"] == 58 and result["model_path"] is None
+    measured = load_measured_transport(tmp_path / "u")
+    assert measured["Ea_eV"].tolist() == [0.36]
+    # the same row without a measurement is still a repeat, and a contradicting label an error
+    plain = _csv(tmp_path, "composition,outcome,source\nNa3.4Zr1.6Sc0.4Si2PO12,yes,lab\n", "p.csv")
+    with pytest.raises(OutcomeValidationError, match="only with measured values"):
+        add_outcomes(plain, tmp_path / "u", retrain=False)
+
+
 @pytest.mark.parametrize(("row", "message"), [
     ("9.62e-1,298.15,0.31", "sigma_total_S_cm = 0.962 S/cm is outside"),  # fine: < 1 S/cm
     ("2.5,298.15,0.31", "(mS/cm or S/m given?)"),

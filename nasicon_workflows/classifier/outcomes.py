@@ -64,6 +64,8 @@ _FALSE = {
     "n",
 }
 USER_FILE = "outcomes.csv"
+#: Measurements of compositions that were already labelled (shipped or earlier user rows).
+MEASUREMENTS_FILE = "measurements.csv"
 
 #: Optional measured columns with their units (in the names) and plausibility bounds. The bounds
 #: are unit checks, not physics: no solid Na+ conductor reaches 1 S/cm (Na3Zr2Si2PO12 has about
@@ -397,8 +399,28 @@ def load_user_dataset(data_dir: str | Path | None = None):
     return frame
 
 
+def _append_measurements(root: Path, rows) -> None:
+    """Add measurement-only rows to ``measurements.csv`` (atomically)."""
+    import pandas as pd
+
+    from nasicon_workflows.fileio import atomic_write_text
+
+    path = root / MEASUREMENTS_FILE
+    columns = ["composition", "source", *MEASURED_COLUMNS]
+    new = pd.DataFrame({c: rows[c] if c in rows.columns else float("nan") for c in columns})
+    text = new.to_csv(index=False)
+    if path.is_file():
+        old = pd.read_csv(path, dtype=str, keep_default_na=False).reindex(columns=columns)
+        text = old.to_csv(index=False) + new.to_csv(index=False, header=False)
+    atomic_write_text(path, text)
+
+
 def load_measured_transport(data_dir: str | Path | None = None):
-    """The user rows that carry measured transport values, numeric, for comparisons.
+    """Every measured transport value of the user data, numeric, for comparisons.
+
+    Rows come from the user dataset (new compositions) and from ``measurements.csv``
+    (measurements of compositions already labelled); a composition measured more than once
+    appears more than once, in the order added.
 
     Returns
     -------
@@ -408,7 +430,12 @@ def load_measured_transport(data_dir: str | Path | None = None):
     """
     import pandas as pd
 
-    user = load_user_dataset(data_dir)
+    root = Path(data_dir or user_data_dir())
+    user = load_user_dataset(root)
+    extra_path = root / MEASUREMENTS_FILE
+    if extra_path.is_file():
+        extra = pd.read_csv(extra_path, dtype=str, keep_default_na=False)
+        user = pd.concat([user, extra], ignore_index=True).fillna("")
     columns = ["composition", *MEASURED_COLUMNS]
     frame = pd.DataFrame({c: user[c] if c in user.columns else "" for c in columns})
     numeric = frame[list(MEASURED_COLUMNS)].apply(pd.to_numeric, errors="coerce")
@@ -432,7 +459,12 @@ class AddOutcomesResult(BaseModel):
     """What :func:`add_outcomes` did."""
 
     n_added: int
-    n_measured_rows: int = Field(0, description="User rows with measured transport values")
+    n_measurements_only: int = Field(
+        0, description="Rows of known compositions kept as measurements only (no new label)"
+    )
+    n_measured_rows: int = Field(
+        0, description="Rows with measured transport values in the user data after the merge"
+    )
     n_user_rows: int = Field(description="User rows after the merge")
     n_training_rows: int = Field(description="Shipped + user rows the model was trained on")
     version: int = Field(description="Dataset and model version written")
@@ -491,15 +523,23 @@ def add_outcomes(
             rec["composition"],
             rec["source"],
         )
-    conflicts, repeats = [], []
-    for _, rec in new.iterrows():
+    conflicts, repeats, measurement_only = [], [], []
+    measured_cols = [c for c in MEASURED_COLUMNS if c in new.columns]
+    for idx, rec in new.iterrows():
         if rec["key"] in known:
             label, formula, source = known[rec["key"]]
             text = (
                 f"line {rec['line']}: {rec['composition']} is already in the data as {formula} "
                 f"({'synthesizable' if label else 'non-synthesizable'}; source {source})"
             )
-            (repeats if label == rec["synthesizable"] else conflicts).append(text)
+            if label != rec["synthesizable"]:
+                conflicts.append(text)
+            elif any(pd.notna(rec[c]) for c in measured_cols):
+                # a known composition with the same label and a measurement: the measurement is
+                # kept, the training data do not change
+                measurement_only.append(idx)
+            else:
+                repeats.append(text)
     if conflicts:
         raise OutcomeConflictError(
             f"{csv_path} contradicts existing data: "
@@ -510,7 +550,26 @@ def add_outcomes(
         raise OutcomeValidationError(
             f"{csv_path} repeats compositions already in the data: "
             + "; ".join(repeats)
-            + ". Remove these rows (nothing was added)."
+            + ". Remove these rows (nothing was added); a known composition is accepted again "
+            "only with measured values (sigma_*_S_cm with temperature_K, or Ea_eV)."
+        )
+    if measurement_only:
+        _append_measurements(root, new.loc[measurement_only])
+        new = new.drop(index=measurement_only)
+    if new.empty:
+        version = _current_version(root)
+        snapshot = root / "versions" / f"outcomes-v{version}.csv"
+        return AddOutcomesResult(
+            n_added=0,
+            n_measurements_only=len(measurement_only),
+            n_measured_rows=len(load_measured_transport(root)),
+            n_user_rows=len(load_user_dataset(root)),
+            n_training_rows=len(combined_dataset(root)),
+            version=version,
+            dataset_path=str(snapshot) if version else "",
+            model_path=None,
+            model_name=model,
+            metrics={},
         )
     user = load_user_dataset(root)
     keep = ["composition", "outcome", "source"]
@@ -532,13 +591,10 @@ def add_outcomes(
         gate = train_gate(model, dataset=training, data_label=f"user v{version}", version=version)
         model_path = str(gate.save(root / "models" / f"{model}-v{version}"))
         metrics = gate.metadata.metrics
-    n_measured = 0
-    if measured:
-        numeric = merged[measured].apply(pd.to_numeric, errors="coerce")
-        n_measured = int(numeric.notna().any(axis=1).sum())
     return AddOutcomesResult(
         n_added=len(new),
-        n_measured_rows=n_measured,
+        n_measurements_only=len(measurement_only),
+        n_measured_rows=len(load_measured_transport(root)),
         n_user_rows=len(merged),
         n_training_rows=len(training),
         version=version,

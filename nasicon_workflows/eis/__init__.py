@@ -14,7 +14,12 @@ from nasicon_workflows.eis.analysis import (
     write_outputs,
 )
 from nasicon_workflows.eis.arrhenius import ROOM_TEMPERATURE_K, ArrheniusFit, fit_arrhenius
-from nasicon_workflows.eis.compare import RankCorrelation, compare_transport, spearman_with_ci
+from nasicon_workflows.eis.compare import (
+    RankCorrelation,
+    compare_transport,
+    measured_vs_predicted,
+    spearman_with_ci,
+)
 from nasicon_workflows.eis.conductivity import PelletGeometry, conductivity_S_cm
 from nasicon_workflows.eis.errors import (
     ArrheniusError,
@@ -65,6 +70,7 @@ __all__ = [
     "fit_arrhenius",
     "fit_circuit",
     "kramers_kronig_check",
+    "measured_vs_predicted",
     "outcome_row",
     "read_sigma_table",
     "read_spectrum",

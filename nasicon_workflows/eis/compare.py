@@ -28,7 +28,13 @@ import numpy as np
 from pydantic import BaseModel, Field
 from scipy.stats import rankdata
 
-__all__ = ["MIN_PAIRS", "RankCorrelation", "compare_transport", "spearman_with_ci"]
+__all__ = [
+    "MIN_PAIRS",
+    "RankCorrelation",
+    "compare_transport",
+    "measured_vs_predicted",
+    "spearman_with_ci",
+]
 
 #: Fewest pairs for which a rank correlation is reported.
 MIN_PAIRS = 3
@@ -198,3 +204,51 @@ def compare_transport(
         [p[1] for p in pairs], [p[2] for p in pairs], labels=[p[0] for p in pairs],
         measured_name=measured_name, predicted_name=predicted_name, **kwargs,
     )
+
+
+def measured_vs_predicted(
+    predicted: Mapping[str, float],
+    measured_column: str = "Ea_eV",
+    predicted_name: str = "predicted",
+    data_dir=None,
+    temperature_K: float | None = None,
+    **kwargs,
+) -> RankCorrelation:
+    """Rank-correlate predictions with the measurements stored by ``add-outcomes``.
+
+    Parameters
+    ----------
+    predicted
+        ``{formula: value}``, e.g. BVSE E_3D barriers (eV) or KMC/MD activation energies.
+    measured_column
+        A measured column of the user dataset: ``Ea_eV``, ``sigma_total_S_cm``,
+        ``sigma_bulk_S_cm`` or ``sigma_gb_S_cm``.
+    predicted_name
+        Name of the predicted quantity in the result.
+    data_dir
+        User data folder (default: the add-outcomes folder).
+    temperature_K
+        For conductivities: use only rows measured at this temperature (± 0.5 K); ranks of
+        conductivities at different temperatures are not comparable.
+    **kwargs
+        Passed to :func:`spearman_with_ci`.
+
+    Returns
+    -------
+    RankCorrelation
+        ``status = "too few"`` when fewer than 3 compositions have both values.
+    """
+    from nasicon_workflows.classifier.outcomes import MEASURED_COLUMNS, load_measured_transport
+
+    if measured_column not in MEASURED_COLUMNS or "uncertainty" in measured_column:
+        raise ValueError(
+            f"measured_column must be one of Ea_eV, sigma_total_S_cm, sigma_bulk_S_cm, "
+            f"sigma_gb_S_cm; got {measured_column!r}"
+        )
+    frame = load_measured_transport(data_dir)
+    frame = frame[np.isfinite(frame[measured_column].to_numpy(dtype=float))]
+    if measured_column.startswith("sigma") and temperature_K is not None:
+        frame = frame[np.abs(frame["temperature_K"].to_numpy(dtype=float) - temperature_K) <= 0.5]
+    measured = dict(zip(frame["composition"], frame[measured_column].astype(float)))
+    name = measured_column + (f" at {temperature_K:g} K" if temperature_K is not None else "")
+    return compare_transport(measured, predicted, f"{name} (measured)", predicted_name, **kwargs)

@@ -120,7 +120,9 @@ def plot_arrhenius(fits: dict, path: str | Path, title: str | None = None) -> Pa
         ln_y = fit.ln_prefactor - fit.Ea_eV / (BOLTZMANN_eV_PER_K * tt)
         ax.plot(
             1000 / tt, ln_y / np.log(10), "-", color=line[0].get_color(),
-            label=f"{_LABELS.get(key, key)}: Ea = {fit.Ea_eV:.3f} ± {fit.Ea_uncertainty_eV:.2g} eV",
+            label=(
+                f"{_LABELS.get(key, key)}: Ea = {fit.Ea_eV:.3f} ± {fit.Ea_uncertainty_eV:.2g} eV"
+            ),
         )
     ax.set_xlabel("1000 / T (1/K)")
     ax.set_ylabel("log10(σT / (S K cm⁻¹))" if form == "sigmaT" else "log10(σ / (S cm⁻¹))")
