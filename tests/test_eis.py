@@ -271,3 +271,16 @@ def test_maker_runs_as_a_jobflow_job(tmp_path):
     responses = run_locally(job, ensure_success=True, root_dir=tmp_path)
     doc = responses[job.uuid][1].output
     assert doc.spectra[0].sigma_total_S_cm == pytest.approx(9.62e-4, rel=0.005)
+
+
+def test_unneeded_element_and_wrong_circuit_are_reported():
+    from nasicon_workflows.eis import FitConvergenceError
+
+    spec = _spectrum("bulk-gb-electrode", 0.01, 3)
+    # the synthetic pellet has no series resistance: R0 runs to zero and is named
+    with pytest.raises(FitConvergenceError, match=r"R0 = .* no longer change"):
+        fit_circuit(spec, "R0-p(R1,CPE1)-p(R2,CPE2)-CPE3", kramers_kronig=False)
+    # one arc for a two-arc spectrum: a result, with a warning against the lin-KK residuals
+    fit = fit_circuit(spec, "bulk-electrode")
+    assert fit.residual_rms_relative > 0.03
+    assert any("Kramers-Kronig-compliant" in w for w in fit.warnings)

@@ -668,12 +668,25 @@ def fit_circuit(
     cov = cov_theta * np.outer(jac, jac)
     diag = np.diag(cov)
     if not np.all(np.isfinite(cov)) or np.any(diag < 0):
-        bad = [n for n, d in zip(names, diag) if not np.isfinite(d) or d < 0]
-        raise FitConvergenceError(
-            f"{spectrum.source}: the fit of {circuit!r} left {bad} undetermined (infinite or "
-            "undefined covariance): the spectrum does not constrain them; use a circuit with "
-            "fewer elements or measure over a wider frequency range"
+        # Name the parameters that no longer influence the model (e.g. a series R driven to 0,
+        # whose logarithm runs away): their Jacobian columns vanish.
+        jac_cols = []
+        base = stacked(f, *theta) / sigma
+        for k in range(n_par):
+            step = np.zeros(n_par)
+            step[k] = 1e-6
+            jac_cols.append(np.linalg.norm(stacked(f, *(theta + step)) / sigma - base) / 1e-6)
+        jac_cols = np.array(jac_cols)
+        idle = [n for n, c in zip(names, jac_cols) if c < 1e-6 * jac_cols.max()]
+        detail = (
+            f"{', '.join(f'{n} = {params[names.index(n)]:.3g}' for n in idle)} no longer "
+            "change(s) the model: the data do not need these elements; remove them from the "
+            "circuit"
+            if idle
+            else "the parameters are not determined by the data (singular covariance); use a "
+            "circuit with fewer elements or measure over a wider frequency range"
         )
+        raise FitConvergenceError(f"{spectrum.source}: the fit of {circuit!r} failed: {detail}")
     params, cov = _order_equivalent_blocks(tree, names, params, cov)
     diag = np.diag(cov)
     dof = max(2 * n_pts - n_par, 1)
@@ -725,6 +738,13 @@ def fit_circuit(
                 f"'{rr.capacitance_class}' (Irvine, Sinclair & West 1990); check the assignment"
             )
     kk = kramers_kronig_check(spectrum) if kramers_kronig else {}
+    rms = float(np.sqrt(np.mean(resid**2)))
+    if kk and rms > 3 * kk["rms_residual"] and rms > 0.01:
+        fit_warnings.append(
+            f"the circuit leaves {rms:.1%} RMS residuals, {rms / kk['rms_residual']:.0f}x those "
+            "of a Kramers-Kronig-compliant model: the circuit does not describe the spectrum "
+            "well; consider another circuit"
+        )
     return CircuitFit(
         circuit=circuit,
         parameter_names=names,
