@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "vasp_inputs",
     "bvse",
     "screen",
+    "eis",
 )
 
 

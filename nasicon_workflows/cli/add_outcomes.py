@@ -18,7 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "shipped data are never modified. Folder: --data-dir or $NASICON_WORKFLOWS_DATA."
         ),
     )
-    parser.add_argument("csv", metavar="FILE.csv")
+    parser.add_argument("csv", metavar="FILE.csv",
+                        help="outcome CSV (composition,outcome,source[,sigma_total_S_cm,"
+                             "temperature_K,Ea_eV,...]) or the JSON of 'eis --json'")
     parser.add_argument("--model", help="registered model to retrain (default: the gate's)")
     parser.add_argument("--data-dir", help="user data folder")
     parser.add_argument("--no-retrain", action="store_true", help="merge the data only")
@@ -34,10 +36,18 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
         return 0
-    print(
-        f"added {result.n_added} row(s); user dataset v{result.version} has {result.n_user_rows} "
-        f"row(s): {result.dataset_path}"
-    )
+    if result.n_measurements_only:
+        print(
+            f"kept {result.n_measurements_only} measurement(s) of compositions already labelled "
+            "(training data unchanged)"
+        )
+    if result.n_added or not result.n_measurements_only:
+        print(
+            f"added {result.n_added} row(s); user dataset v{result.version} has "
+            f"{result.n_user_rows} row(s): {result.dataset_path}"
+        )
+    if result.n_measured_rows:
+        print(f"{result.n_measured_rows} row(s) of measured transport (σ, Eₐ) in the user data")
     if result.model_path:
         acc = {k: v for k, v in result.metrics.items() if ".accuracy." in k or ".roc_auc." in k}
         print(
