@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from monty.json import MSONable
+
 from nasicon_workflows.relax.errors import RelaxInputError
 
 __all__ = [
@@ -55,7 +57,7 @@ DEFAULT_FORCEFIELD_STEPS = 500
 
 
 @dataclass
-class ForceFieldRelaxSettings:
+class ForceFieldRelaxSettings(MSONable):
     """Settings of a universal force-field relaxation (atomate2 ``ForceFieldRelaxMaker``).
 
     Parameters
@@ -93,13 +95,18 @@ class ForceFieldRelaxSettings:
         """Name of the relaxer (the force field)."""
         return self.force_field.lower()
 
-    def as_dict(self) -> dict[str, Any]:
+    @property
+    def force_criterion_eV_per_A(self) -> float:
+        """Largest atomic force of a converged relaxation, eV/Å."""
+        return float(self.fmax_eV_per_A)
+
+    def settings_dict(self) -> dict[str, Any]:
         """JSON-friendly settings (for reports and cache keys)."""
         return {"engine": self.engine, **asdict(self)}
 
 
 @dataclass
-class VaspRelaxSettings:
+class VaspRelaxSettings(MSONable):
     """Settings of the VASP double relaxation: the published ones unless overridden explicitly.
 
     Parameters
@@ -184,6 +191,13 @@ class VaspRelaxSettings:
         """Name of the relaxer."""
         return "vasp"
 
+    @property
+    def force_criterion_eV_per_A(self) -> float | None:
+        """Largest atomic force of a converged relaxation, eV/Å (|EDIFFG|; None when an
+        override makes EDIFFG an energy criterion)."""
+        ediffg = float(self.incar()["EDIFFG"])
+        return abs(ediffg) if ediffg < 0 else None
+
     def incar(self) -> dict[str, Any]:
         """The INCAR keys this object sets: published values, ISIF from ``relax_cell``, NSW and
         the overrides (last wins)."""
@@ -207,6 +221,6 @@ class VaspRelaxSettings:
                 "setting", key, used, published,
             )
 
-    def as_dict(self) -> dict[str, Any]:
+    def settings_dict(self) -> dict[str, Any]:
         """JSON-friendly settings (for reports and cache keys), with the INCAR they give."""
         return {"engine": "vasp", **asdict(self), "incar": self.incar()}
