@@ -24,11 +24,12 @@ from __future__ import annotations
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from atomate2.vasp.jobs.base import BaseVaspMaker
 from atomate2.vasp.sets.base import _BASE_VASP_SET, VaspInputGenerator
 from jobflow import Flow, Maker
+from pymatgen.core import Structure
 
 from nasicon_workflows.relax.errors import RelaxInputError
 from nasicon_workflows.relax.settings import (
@@ -39,8 +40,6 @@ from nasicon_workflows.relax.settings import (
 )
 from nasicon_workflows.relax.validation import validate_structure
 
-if TYPE_CHECKING:
-    from pymatgen.core import Structure
 
 __all__ = [
     "NASICON_POTCARS",
@@ -181,7 +180,15 @@ class NasiconDoubleRelaxMaker(Maker):
         Returns
         -------
         Flow
+
+        Notes
+        -----
+        An ordered NASICON cell lists its sites by framework label, so one element appears in
+        several blocks; VASP would then get one POTCAR per block. The cell is therefore sorted by
+        electronegativity first (one block, one POTCAR per element: Na Lu Zr Ti Si P O).
         """
+        if isinstance(structure, Structure):
+            structure = structure.get_sorted_structure()
         jobs = []
         if self.pre_relax_maker is not None:
             pre = self.pre_relax_maker.make(structure)

@@ -228,7 +228,7 @@ def relax_configurations(
         rest = relax_configurations(
             doc, formula, settings, index, total, cache_dir, [*outputs, record.output]
         )
-        rest.append_name(f" [{formula}]")
+        rest.append_name(f" [{formula}]", dynamic=False)
         return Response(replace=Flow([relax_job, record, rest], output=rest.output))
     return outputs
 
@@ -476,6 +476,7 @@ class CandidateFlowMaker(Maker):
         """
         formula = record.composition
         tag = f" [{formula}]"
+        # dynamic=False: jobs created by a job's Response carry their own names
         structures_key = settings_key(
             "configurations", formula, self.orderings, self.ordering_method, self.max_atoms,
             self.seed, code_identity(),
@@ -485,26 +486,26 @@ class CandidateFlowMaker(Maker):
                                     self.seed),
             "configurations", structures_key, self.cache_dir, composition=formula,
         )
-        build.append_name(tag)
+        build.append_name(tag, dynamic=False)
         relax = relax_configurations(
             build.output, formula, self.relax_settings, index, total, self.cache_dir
         )
-        relax.append_name(tag)
+        relax.append_name(tag, dynamic=False)
         bvse = bvse_configurations(
             relax.output, formula, self.bvse_resolution, self.cache_dir, self.maps_dir
         )
-        bvse.append_name(tag)
+        bvse.append_name(tag, dynamic=False)
         jobs: list[Job | Flow] = [build, relax, bvse]
         phonons = transport = None
         if self.phonon_engine is not None:
             phonon_job = phonons_of_lowest(relax.output, formula, self.phonon_engine,
                                            self.cache_dir)
-            phonon_job.append_name(tag)
+            phonon_job.append_name(tag, dynamic=False)
             jobs.append(phonon_job)
             phonons = phonon_job.output
         if self.transport_maker is not None:
             transport_job = transport_of_lowest(relax.output, self.transport_maker)
-            transport_job.append_name(tag)
+            transport_job.append_name(tag, dynamic=False)
             jobs.append(transport_job)
             transport = transport_job.output
         summary = summarize_candidate(
