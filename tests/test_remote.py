@@ -242,10 +242,10 @@ def test_runner_runs_submitted_flows_and_outputs_are_read_back(jfr_env):
     (ranked,) = result["ranking"]
     # The ranked barrier is the BVSE of the ordered cell that the configurations job produced,
     # recomputed here; the ranking names the job that computed it.
-    bvse_job = next(j for j in jobs if j.name.startswith("screen bvse"))
+    bvse_job = next(j for j in jobs if j.name.startswith("screen bvse") and "#0]" in j.name)
     assert ranked["bvse_jobs"] == bvse_job.uuid
-    configurations = next(j for j in jobs if j.name.startswith("screen configurations")).output
-    cell = MontyDecoder().process_decoded(configurations[0]["structure"])
+    structures = next(j for j in jobs if j.name.startswith("screen structures")).output
+    cell = MontyDecoder().process_decoded(structures["structures"][0])
     direct = compute_bvse(cell, resolution=0.5)
     assert ranked["barrier_3D_mean_eV"] == pytest.approx(direct.E_3D, abs=1e-9)
 
