@@ -274,6 +274,7 @@ def test_screen_command_submits_to_the_project(jfr_env, capsys):
     assert "error: jobflow-remote project nowhere is not available" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.scale
 def test_screen_of_fifty_candidates_through_the_runner(jfr_env):
     """A screen of 50 candidates (no relaxation, one ordering each, BVSE at 0.5 Å) submitted to
