@@ -149,9 +149,10 @@ def maker_from_settings(
             pre = get_relax_maker(settings.pre_relax, relax_cell=settings.relax_cell, check=check)
         return NasiconDoubleRelaxMaker.from_settings(settings, pre_relax_maker=pre)
     if isinstance(settings, ForceFieldRelaxSettings):
+        extra = {} if settings.optimizer is None else {"optimizer": settings.optimizer}
         return get_relax_maker(
             settings.force_field, fmax=settings.fmax_eV_per_A, relax_cell=settings.relax_cell,
-            steps=settings.max_steps, check=check,
+            steps=settings.max_steps, check=check, **extra,
         )
     raise RelaxInputError(
         f"expected ForceFieldRelaxSettings or VaspRelaxSettings, got {type(settings).__name__}"

@@ -70,12 +70,16 @@ class ForceFieldRelaxSettings(MSONable):
         Optimizer step budget.
     relax_cell
         Relax the lattice as well as the positions.
+    optimizer
+        ASE optimizer passed to ``get_relax_maker(optimizer=...)``; None: the relax stage's
+        default.
     """
 
     force_field: str = "chgnet"
     fmax_eV_per_A: float = DEFAULT_FMAX_EV_PER_A
     max_steps: int = DEFAULT_FORCEFIELD_STEPS
     relax_cell: bool = True
+    optimizer: str | None = None
 
     def __post_init__(self) -> None:
         if self.force_field.lower() in ("vasp", "none"):
