@@ -1,7 +1,7 @@
 """Helpers for tests that compare computed records with stored ones.
 
-Last-bit floating-point results differ between CPUs and BLAS builds (issue 12:
-``9.069999999999999`` on one machine, ``9.07`` on another), so a record holding floats is compared
+Last-bit floating-point results differ between CPUs and BLAS builds
+(``9.069999999999999`` on one machine, ``9.07`` on another), so a record holding floats is compared
 with a tolerance, never for exact equality; every other value (strings, ints, booleans, None, the
 structure of the record) must match exactly.
 """

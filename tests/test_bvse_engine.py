@@ -22,7 +22,7 @@ from nasicon_workflows.errors import NasiconWorkflowsError
 
 
 def nzp_primitive() -> Structure:
-    """Rhombohedral NaZr2(PO4)3 (36 atoms) from the R-3c parameters of /work/shared/data/README.md
+    """Rhombohedral NaZr2(PO4)3 (36 atoms) from the R-3c parameters
     (Hagman & Kierkegaard, Acta Chem. Scand. 1968, 22, 1822)."""
     s = Structure.from_spacegroup(
         "R-3c", Lattice.hexagonal(9.07, 22.72), ["Na", "Zr", "P", "O", "O"],

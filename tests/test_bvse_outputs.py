@@ -28,7 +28,7 @@ SHIPPED_NZSP = Path(__file__).resolve().parents[1] / "nasicon_workflows/data/str
 
 
 def nzp_primitive() -> Structure:
-    """Rhombohedral NaZr2(PO4)3 from the R-3c parameters of /work/shared/data/README.md."""
+    """Rhombohedral NaZr2(PO4)3 from the R-3c parameters (Hagman & Kierkegaard 1968)."""
     s = Structure.from_spacegroup(
         "R-3c", Lattice.hexagonal(9.07, 22.72), ["Na", "Zr", "P", "O", "O"],
         [[0, 0, 0], [0, 0, 0.1459], [0.2893, 0, 0.25], [0.1771, -0.0311, 0.1931],

@@ -159,7 +159,11 @@ def test_mock_vasp_rejects_wrong_inputs(mock_vasp, me1_cell, tmp_path, monkeypat
 
 
 def test_pre_relax_chain_names(me1_cell):
-    maker = NasiconDoubleRelaxMaker.from_settings(pre_relax="chgnet")
+    from nasicon_workflows.relax import get_relax_maker
+
+    with pytest.raises(RelaxInputError, match="get_relax_maker"):
+        NasiconDoubleRelaxMaker.from_settings(pre_relax="chgnet")
+    maker = get_relax_maker("vasp", pre_relax="chgnet", check=False)
     flow = maker.make(me1_cell)
     names = [job.name for job in flow.jobs]
     assert names == ["chgnet relax (pre-relax)", "nasicon relax 1", "nasicon relax 2"]

@@ -1,8 +1,8 @@
 """Parent C2/c framework, labels, shipped reference structures.
 
-Reference numbers: the data README states Zr-O 2.065/2.133 Å and P-O 1.581/1.597 Å for the R-3c
-framework (a = 9.07, c = 22.72 Å); the monoclinic cell follows from a_m = 2a_h + b_h,
-b_m = -b_h, c_m = -(2a_h + b_h + c_h)/3, computed independently here with numpy.
+Reference numbers: Zr-O 2.065/2.133 Å and P-O 1.581/1.597 Å for the R-3c framework of
+Hagman & Kierkegaard, Acta Chem. Scand. 1968, 22, 1822 (a = 9.07, c = 22.72 Å); the monoclinic
+cell follows from a_m = 2a_h + b_h, b_m = -b_h, c_m = -(2a_h + b_h + c_h)/3, computed independently here with numpy.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def test_shipped_files_match_a_fresh_build(label):
     from nasicon_workflows.testing import assert_records_close
 
     structure, record = build_reference(label)
-    # floats with a tolerance: last bits differ between CPUs and BLAS builds (issue 12)
+    # floats with a tolerance: last bits differ between CPUs and BLAS builds
     assert_records_close(json.loads(json.dumps(record)), load_reference_provenance(label))
     shipped = load_reference_structure(label)
     assert shipped.lattice.abc == pytest.approx(structure.lattice.abc, abs=1e-6)

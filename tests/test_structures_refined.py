@@ -1,7 +1,8 @@
 """Refined-occupancy ingestion: every published defect is caught; repair is sound and logged.
 
-Expected values are worked out by hand from Tables S4-S7 (Zuo et al. 2026, SI) and from the
-notes of /work/shared/data/refined_structures_tables_s4_s7.json.
+Expected values are worked out by hand from Tables S4-S7 of the Supporting Information of
+Zuo et al., Energy Environ. Sci. 2026, 19, 860 (transcribed in
+nasicon_workflows/data/structures/refined_structures_tables_s4_s7.json).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from nasicon_workflows.relax.errors import (
 from nasicon_workflows.relax.forcefield import (
     DEFAULT_FMAX_EV_PER_A,
     get_relax_maker,
+    maker_from_settings,
     relax_structure,
     run_job_locally,
     validate_structure,
@@ -35,6 +36,11 @@ from nasicon_workflows.relax.phonons import (
     phonon_free_energy,
 )
 from nasicon_workflows.relax.schemas import RelaxationDocument
+from nasicon_workflows.relax.settings import (
+    DEFAULT_VASP_NSW,
+    ForceFieldRelaxSettings,
+    VaspRelaxSettings,
+)
 from nasicon_workflows.relax.vasp import (
     NASICON_POTCARS,
     PUBLISHED_INCAR,
@@ -46,6 +52,10 @@ from nasicon_workflows.relax.vasp import (
 
 __all__ = [
     "DEFAULT_FMAX_EV_PER_A",
+    "DEFAULT_VASP_NSW",
+    "ForceFieldRelaxSettings",
+    "VaspRelaxSettings",
+    "maker_from_settings",
     "FORCE_FIELDS",
     "NASICON_POTCARS",
     "PUBLISHED_INCAR",

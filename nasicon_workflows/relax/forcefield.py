@@ -13,61 +13,34 @@ from typing import Any
 from jobflow import Maker
 from pymatgen.core import Structure
 
+from nasicon_workflows.errors import NasiconWorkflowsError
 from nasicon_workflows.relax.availability import (
     FORCE_FIELDS,
     check_relax_available,
     normalise_relaxer_name,
 )
-from nasicon_workflows.errors import NasiconWorkflowsError
 from nasicon_workflows.relax.errors import RelaxationError, RelaxInputError
 from nasicon_workflows.relax.schemas import RelaxationDocument
+from nasicon_workflows.relax.settings import (
+    DEFAULT_FMAX_EV_PER_A,
+    DEFAULT_FORCEFIELD_STEPS,
+    PUBLISHED_EDIFFG_EV_PER_A,
+    ForceFieldRelaxSettings,
+    VaspRelaxSettings,
+)
+from nasicon_workflows.relax.validation import validate_structure
+from nasicon_workflows.relax.vasp import NasiconDoubleRelaxMaker
 
 __all__ = [
     "DEFAULT_FMAX_EV_PER_A",
     "get_relax_maker",
+    "maker_from_settings",
     "relax_structure",
     "run_job_locally",
     "validate_structure",
 ]
 
 logger = logging.getLogger(__name__)
-
-#: Force criterion of local relaxations (eV/Å); the VASP maker uses the published 0.03.
-DEFAULT_FMAX_EV_PER_A = 0.05
-
-
-def validate_structure(structure: Any) -> Structure:
-    """Check that ``structure`` is an ordered, non-empty periodic pymatgen ``Structure``.
-
-    Parameters
-    ----------
-    structure
-        The object to relax.
-
-    Returns
-    -------
-    Structure
-        The same structure.
-    """
-    if not isinstance(structure, Structure):
-        raise RelaxInputError(
-            f"expected a pymatgen Structure, got {type(structure).__name__}; read a CIF with "
-            "Structure.from_file(path)"
-        )
-    if len(structure) == 0:
-        raise RelaxInputError("the structure has no sites")
-    if not structure.is_ordered:
-        n_mixed = sum(not site.is_ordered for site in structure)
-        raise RelaxInputError(
-            f"the structure has {n_mixed} partially occupied sites; relaxations need an ordered "
-            "cell: order it first (nasicon_workflows.structures.order_structure)"
-        )
-    if structure.volume <= 0 or structure.volume / len(structure) < 1.0:
-        raise RelaxInputError(
-            f"cell volume {structure.volume:.2f} Å^3 for {len(structure)} sites is unphysical "
-            "(< 1 Å^3 per atom); check the lattice"
-        )
-    return structure
 
 
 def _check_settings(fmax: float, steps: int) -> None:
@@ -81,7 +54,7 @@ def get_relax_maker(
     name: str = "chgnet",
     fmax: float | None = None,
     relax_cell: bool = True,
-    steps: int = 500,
+    steps: int | None = None,
     check: bool = True,
     **kwargs: Any,
 ) -> Maker | None:
@@ -92,18 +65,20 @@ def get_relax_maker(
     name
         "chgnet" (default), "sevennet", "mace", "m3gnet", "vasp" or "none".
     fmax
-        Force criterion (eV/Å). None: 0.05 for force fields, the published 0.03 for VASP
-        (EDIFFG = -fmax).
+        Force criterion (eV/Å). None: 0.05 for force fields, the published 0.03 for VASP. For
+        VASP any other value is an explicit, logged override of the published EDIFFG.
     relax_cell
         Relax lattice vectors as well as positions (ISIF = 3 for VASP).
     steps
-        Maximum number of ionic steps (NSW for VASP).
+        Maximum number of ionic steps. None: 500 for force fields, NSW 200 for VASP
+        (:data:`~nasicon_workflows.relax.settings.DEFAULT_VASP_NSW`).
     check
         Check availability first (:func:`check_relax_available`). Set False only to build a
         VASP flow on a machine that submits to another one where VASP is configured.
     **kwargs
         Passed to ``ForceFieldRelaxMaker`` (e.g. ``optimizer_kwargs``, ``fix_symmetry``) or, for
-        VASP, to :class:`~nasicon_workflows.relax.vasp.NasiconDoubleRelaxMaker.from_settings`.
+        VASP, to :meth:`~nasicon_workflows.relax.settings.VaspRelaxSettings.from_legacy`
+        (``user_incar_settings``, ``pre_relax``, ``run_vasp_kwargs``, ...).
 
     Returns
     -------
@@ -121,20 +96,17 @@ def get_relax_maker(
     if check:
         check_relax_available(key)
     if key == "vasp":
-        from nasicon_workflows.relax.vasp import (
-            PUBLISHED_EDIFFG_EV_PER_A,
-            NasiconDoubleRelaxMaker,
-        )
-
-        fmax = abs(PUBLISHED_EDIFFG_EV_PER_A) if fmax is None else fmax
-        _check_settings(fmax, steps)
-        return NasiconDoubleRelaxMaker.from_settings(
+        if steps is not None and int(steps) < 1:
+            raise RelaxInputError(f"steps must be at least 1, got {steps!r}")
+        settings = VaspRelaxSettings.from_legacy(
             fmax=fmax, relax_cell=relax_cell, nsw=steps, **kwargs
         )
+        return maker_from_settings(settings, check=False)
 
     from atomate2.forcefields.jobs import ForceFieldRelaxMaker
 
     fmax = DEFAULT_FMAX_EV_PER_A if fmax is None else fmax
+    steps = DEFAULT_FORCEFIELD_STEPS if steps is None else steps
     _check_settings(fmax, steps)
     spec = FORCE_FIELDS[key]
     relax_kwargs = {"fmax": float(fmax), **kwargs.pop("relax_kwargs", {})}
@@ -147,6 +119,43 @@ def get_relax_maker(
         relax_kwargs=relax_kwargs,
         calculator_kwargs=calculator_kwargs,
         **kwargs,
+    )
+
+
+def maker_from_settings(
+    settings: ForceFieldRelaxSettings | VaspRelaxSettings, check: bool = True
+) -> Maker:
+    """The relaxation maker of a settings object.
+
+    Parameters
+    ----------
+    settings
+        :class:`~nasicon_workflows.relax.settings.ForceFieldRelaxSettings` (an atomate2
+        ``ForceFieldRelaxMaker``) or :class:`~nasicon_workflows.relax.settings.VaspRelaxSettings`
+        (a :class:`~nasicon_workflows.relax.vasp.NasiconDoubleRelaxMaker` whose two relaxations
+        carry exactly ``settings.incar()``).
+    check
+        Check that the relaxer can run here first.
+
+    Returns
+    -------
+    jobflow.Maker
+    """
+    if isinstance(settings, VaspRelaxSettings):
+        if check:
+            check_relax_available("vasp")
+        pre = None
+        if settings.pre_relax is not None:
+            pre = get_relax_maker(settings.pre_relax, relax_cell=settings.relax_cell, check=check)
+        return NasiconDoubleRelaxMaker.from_settings(settings, pre_relax_maker=pre)
+    if isinstance(settings, ForceFieldRelaxSettings):
+        extra = {} if settings.optimizer is None else {"optimizer": settings.optimizer}
+        return get_relax_maker(
+            settings.force_field, fmax=settings.fmax_eV_per_A, relax_cell=settings.relax_cell,
+            steps=settings.max_steps, check=check, **extra,
+        )
+    raise RelaxInputError(
+        f"expected ForceFieldRelaxSettings or VaspRelaxSettings, got {type(settings).__name__}"
     )
 
 
@@ -211,9 +220,9 @@ def run_job_locally(job_or_flow: Any, root_dir: str | None = None) -> Any:
 def relax_structure(
     structure: Structure,
     force_field: str = "chgnet",
-    fmax: float = DEFAULT_FMAX_EV_PER_A,
+    fmax: float | None = None,
     relax_cell: bool = True,
-    steps: int = 500,
+    steps: int | None = None,
     **kwargs: Any,
 ) -> RelaxationDocument:
     """Relax one ordered structure locally and summarise it.
@@ -225,11 +234,11 @@ def relax_structure(
     force_field
         "chgnet" (default), "sevennet", ... or "vasp" on a machine where VASP is configured.
     fmax
-        Force criterion in eV/Å.
+        Force criterion in eV/Å; None: 0.05 for force fields, the published 0.03 for VASP.
     relax_cell
         Relax the lattice as well as the positions.
     steps
-        Maximum number of optimiser steps.
+        Maximum number of optimiser steps; None: 500 for force fields, NSW 200 for VASP.
     **kwargs
         Passed to :func:`get_relax_maker`.
 
@@ -242,6 +251,10 @@ def relax_structure(
     key = normalise_relaxer_name(force_field)
     if key == "none":
         raise RelaxInputError("force_field='none' does not relax anything; pick chgnet or vasp")
+    if fmax is None:
+        fmax = abs(PUBLISHED_EDIFFG_EV_PER_A) if key == "vasp" else DEFAULT_FMAX_EV_PER_A
+    if steps is None:
+        steps = VaspRelaxSettings().nsw if key == "vasp" else DEFAULT_FORCEFIELD_STEPS
     maker = get_relax_maker(key, fmax=fmax, relax_cell=relax_cell, steps=steps, **kwargs)
     start = time.perf_counter()
     task_doc = run_job_locally(maker.make(structure))

@@ -24,16 +24,22 @@ from __future__ import annotations
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from atomate2.vasp.jobs.base import BaseVaspMaker
 from atomate2.vasp.sets.base import _BASE_VASP_SET, VaspInputGenerator
 from jobflow import Flow, Maker
+from pymatgen.core import Structure
 
 from nasicon_workflows.relax.errors import RelaxInputError
+from nasicon_workflows.relax.settings import (
+    DEFAULT_VASP_NSW,
+    PUBLISHED_EDIFFG_EV_PER_A,
+    PUBLISHED_INCAR,
+    VaspRelaxSettings,
+)
+from nasicon_workflows.relax.validation import validate_structure
 
-if TYPE_CHECKING:
-    from pymatgen.core import Structure
 
 __all__ = [
     "NASICON_POTCARS",
@@ -42,20 +48,9 @@ __all__ = [
     "NasiconDoubleRelaxMaker",
     "NasiconRelaxMaker",
     "NasiconRelaxSetGenerator",
+    "VaspRelaxSettings",
     "write_vasp_inputs",
 ]
-
-#: Ionic convergence of the source paper: forces below 0.03 eV/Å (EDIFFG < 0 means forces).
-PUBLISHED_EDIFFG_EV_PER_A = -0.03
-
-#: INCAR keys fixed by the source paper's SI.
-PUBLISHED_INCAR: dict[str, Any] = {
-    "GGA": "PE",  # PBE; atomate2's base set would otherwise give PBEsol ("PS")
-    "ENCUT": 550,
-    "EDIFF": 1e-5,
-    "EDIFFG": PUBLISHED_EDIFFG_EV_PER_A,
-    "ISIF": 3,
-}
 
 #: PAW potentials (PBE_54) of every cation the NASICON screen can place, plus the framework.
 NASICON_POTCARS: dict[str, str] = {
@@ -101,14 +96,14 @@ class NasiconRelaxSetGenerator(VaspInputGenerator):
     auto_ismear, auto_metal_kpoints
         False: keep Gaussian smearing and the same k-mesh for the second relaxation.
     nsw
-        Maximum number of ionic steps.
+        Maximum number of ionic steps (default :data:`DEFAULT_VASP_NSW`, our documented choice).
     """
 
     config_dict: dict = field(default_factory=_nasicon_config)
     auto_ismear: bool = False
     auto_ispin: bool = False
     auto_metal_kpoints: bool = False
-    nsw: int = 200
+    nsw: int = DEFAULT_VASP_NSW
 
     @property
     def incar_updates(self) -> dict:
@@ -185,7 +180,15 @@ class NasiconDoubleRelaxMaker(Maker):
         Returns
         -------
         Flow
+
+        Notes
+        -----
+        An ordered NASICON cell lists its sites by framework label, so one element appears in
+        several blocks; VASP would then get one POTCAR per block. The cell is therefore sorted by
+        electronegativity first (one block, one POTCAR per element: Na Lu Zr Ti Si P O).
         """
+        if isinstance(structure, Structure):
+            structure = structure.get_sorted_structure()
         jobs = []
         if self.pre_relax_maker is not None:
             pre = self.pre_relax_maker.make(structure)
@@ -205,55 +208,59 @@ class NasiconDoubleRelaxMaker(Maker):
     @classmethod
     def from_settings(
         cls,
-        fmax: float = abs(PUBLISHED_EDIFFG_EV_PER_A),
-        relax_cell: bool = True,
-        nsw: int = 200,
-        pre_relax: str | Maker | None = None,
-        user_incar_settings: dict | None = None,
-        user_kpoints_settings: dict | None = None,
-        user_potcar_settings: dict | None = None,
-        run_vasp_kwargs: dict | None = None,
+        settings: VaspRelaxSettings | None = None,
+        pre_relax_maker: Maker | None = None,
+        **legacy: Any,
     ) -> NasiconDoubleRelaxMaker:
-        """A double relaxation with the published settings, adjusted.
+        """A double relaxation with the published settings, adjusted only explicitly.
 
         Parameters
         ----------
-        fmax
-            Force criterion in eV/Å (EDIFFG = -fmax); published 0.03.
-        relax_cell
-            ISIF = 3 (cell and ions) when True, ISIF = 2 (ions only) otherwise.
-        nsw
-            Maximum ionic steps per relaxation.
-        pre_relax
-            Force-field name ("chgnet", ...) or maker for a pre-relaxation; None for none.
-        user_incar_settings, user_kpoints_settings, user_potcar_settings
-            Overrides passed to :class:`NasiconRelaxSetGenerator`.
-        run_vasp_kwargs
-            Passed to atomate2's ``run_vasp`` (e.g. ``{"vasp_cmd": "srun vasp_std"}``).
+        settings
+            The VASP settings; None builds them from ``legacy``.
+        pre_relax_maker
+            Force-field maker run first (``get_relax_maker("vasp", pre_relax="chgnet")``
+            builds it from ``settings.pre_relax``), or None.
+        **legacy
+            Keyword names of :meth:`VaspRelaxSettings.from_legacy` (``fmax``, ``nsw``,
+            ``relax_cell``, ``user_incar_settings``, ...), used when ``settings`` is None.
 
         Returns
         -------
         NasiconDoubleRelaxMaker
+            Both relaxations carry ``settings.incar()``; every change of a published key is
+            logged as a warning.
         """
-        if not fmax > 0:
-            raise RelaxInputError(f"fmax must be a positive force in eV/Å, got {fmax!r}")
-        incar = {"EDIFFG": -abs(float(fmax)), "ISIF": 3 if relax_cell else 2}
-        incar.update(user_incar_settings or {})
+        if isinstance(legacy.get("pre_relax"), str):
+            raise RelaxInputError(
+                "a pre-relaxation named by its force field is built by "
+                f"get_relax_maker('vasp', pre_relax={legacy['pre_relax']!r}); here pass "
+                "pre_relax_maker=<a force-field Maker>"
+            )
+        if legacy.get("pre_relax") is not None:
+            pre_relax_maker = legacy.pop("pre_relax")
+        legacy.pop("pre_relax", None)
+        if settings is None:
+            settings = VaspRelaxSettings.from_legacy(**legacy)
+        elif legacy:
+            raise RelaxInputError(
+                f"give either a VaspRelaxSettings or keyword settings, not both: {sorted(legacy)}"
+            )
+        settings.log_overrides()
+        incar = {k: v for k, v in settings.incar().items() if k != "NSW"}
         generator = NasiconRelaxSetGenerator(
             user_incar_settings=incar,
-            user_kpoints_settings=dict(user_kpoints_settings or {}),
-            user_potcar_settings=dict(user_potcar_settings or {}),
-            nsw=int(nsw),
+            user_kpoints_settings=dict(settings.kpoints_overrides),
+            user_potcar_settings=dict(settings.potcar_overrides),
+            nsw=int(settings.nsw),
         )
         relax = NasiconRelaxMaker(
-            input_set_generator=generator, run_vasp_kwargs=dict(run_vasp_kwargs or {})
+            input_set_generator=generator, run_vasp_kwargs=dict(settings.run_vasp_kwargs)
         )
-        if isinstance(pre_relax, str):
-            from nasicon_workflows.relax.forcefield import get_relax_maker
-
-            pre_relax = get_relax_maker(pre_relax, relax_cell=relax_cell)
         return cls(
-            pre_relax_maker=pre_relax, relax_maker1=deepcopy(relax), relax_maker2=deepcopy(relax)
+            pre_relax_maker=pre_relax_maker,
+            relax_maker1=deepcopy(relax),
+            relax_maker2=deepcopy(relax),
         )
 
 
@@ -281,8 +288,6 @@ def write_vasp_inputs(
     dict
         File name -> path of every file written.
     """
-    from nasicon_workflows.relax.forcefield import validate_structure
-
     validate_structure(structure)
     generator = generator or NasiconRelaxSetGenerator()
     directory = Path(directory)

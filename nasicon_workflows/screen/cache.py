@@ -27,6 +27,8 @@ __all__ = [
     "as_mapping",
     "atomic_write_text",
     "canonical",
+    "code_identity",
+    "package_version",
     "safe_name",
     "settings_key",
 ]
@@ -40,7 +42,7 @@ def safe_name(formula: str) -> str:
 
 
 #: Significant digits kept of every float before hashing: last-bit differences between CPUs and
-#: BLAS builds (issue 12: 9.069999999999999 vs 9.07) must not change a cache key.
+#: BLAS builds (9.069999999999999 vs 9.07) must not change a cache key.
 KEY_SIGNIFICANT_DIGITS = 10
 
 
@@ -80,6 +82,53 @@ def settings_key(*parts: Any) -> str:
     :func:`canonical` so that the key is the same on every machine."""
     text = json.dumps(canonical(parts), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def package_version(distribution: str = "nasicon-workflows") -> str | None:
+    """Installed version of a distribution (None when it is not installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def code_identity(relaxer: str | None = None) -> dict[str, Any]:
+    """What, besides the settings, changes a cached result: the code and the model.
+
+    Every cache key of the screen includes this, so a result computed by another package version,
+    another force field or another version of the force field's model is never reused.
+
+    Parameters
+    ----------
+    relaxer
+        Relaxation engine (``"chgnet"``, ``"sevennet"``, ``"vasp"``, ``"none"``) or None for
+        steps that do not depend on it.
+
+    Returns
+    -------
+    dict
+        ``package_version`` (nasicon-workflows), and with a relaxer ``relaxer`` and
+        ``model_version``: the version of the force field's package (its weights ship with it),
+        or atomate2's for VASP (which writes the inputs; the VASP binary is the cluster's).
+    """
+    identity: dict[str, Any] = {"package_version": package_version()}
+    if relaxer is None:
+        return identity
+    key = relaxer.lower()
+    identity["relaxer"] = key
+    if key == "none":
+        identity["model_version"] = None
+    elif key == "vasp":
+        identity["model_version"] = f"atomate2 {package_version('atomate2')}"
+    else:
+        from nasicon_workflows.relax.availability import FORCE_FIELDS
+
+        spec = FORCE_FIELDS.get(key)
+        package = spec.package if spec is not None else key
+        identity["model_version"] = f"{package} {package_version(package)}"
+    return identity
 
 
 class ResultCache:

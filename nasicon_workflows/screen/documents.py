@@ -1,18 +1,39 @@
-"""Pydantic output documents of the screening jobs."""
+"""Pydantic output documents of the screening jobs.
+
+The data follow the flow: :class:`ClassificationDocument` (classify job) -> :class:`GateRecord`
+(gate) -> per candidate the structure stage's ``StructuresDocument`` -> one
+:class:`RelaxedConfiguration` per ordering (relaxation chain) -> one :class:`ConfigurationBVSE` per
+ordering (BVSE stage's ``BVSEDocument``) -> :class:`CandidateResult` (candidate summary) ->
+:class:`ScreeningResult` (aggregate). Every job reads the typed fields of its input document;
+nothing guesses key names.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, field_serializer
+from pydantic import BaseModel, Field, field_serializer, field_validator
 from pymatgen.core import Structure
 
+from nasicon_workflows.bvse.schemas import BVSEDocument
+
 __all__ = [
+    "DIMENSIONS",
     "CandidateResult",
+    "ClassificationDocument",
+    "ConfigurationBVSE",
     "ConfigurationResult",
     "GateRecord",
+    "RelaxedConfiguration",
     "ScreeningResult",
 ]
+
+#: Percolation dimensions reported by the BVSE stage.
+DIMENSIONS = ("1D", "2D", "3D")
+
+
+def _structure_from_dict(value: Any) -> Any:
+    return Structure.from_dict(value) if isinstance(value, dict) else value
 
 
 class GateRecord(BaseModel):
@@ -31,6 +52,64 @@ class GateRecord(BaseModel):
     classifier_job_uuid: str | None = Field(None, description="Job that scored it")
 
 
+class ClassificationDocument(BaseModel):
+    """Output of the classify job: every scored composition and where the scores come from."""
+
+    records: list[GateRecord] = Field(description="Scored compositions (not yet gated)")
+    enumeration: dict[str, Any] = Field(
+        default_factory=dict, description="What was enumerated (mode, rules, counts)"
+    )
+    classifier: dict[str, Any] = Field(
+        default_factory=dict, description="Identity and cross-validated metrics of the classifier"
+    )
+    job_uuid: str | None = Field(None, description="Job that scored them")
+
+
+class RelaxedConfiguration(BaseModel):
+    """One ordered configuration after the relaxation stage (or unrelaxed with ``relax="none"``)."""
+
+    index: int = Field(description="Ordering index (0 = best ordering score)")
+    n_atoms: int = Field(description="Atoms in the ordered cell")
+    ordering_score: float | None = Field(None, description="Structure stage's ordering score")
+    realised_formula: str | None = Field(None, description="Composition of the finite cell")
+    composition_error: float | None = Field(
+        None, description="Largest |realised - target| amount per formula unit"
+    )
+    relaxed: bool = Field(False, description="Whether a relaxation was run")
+    relaxer: str | None = Field(None, description="Relaxation engine ('chgnet', 'vasp', ...)")
+    relax_converged: bool | None = Field(
+        None, description="Whether the relaxation met its force criterion (None: not relaxed)"
+    )
+    relax_steps: int | None = Field(None, description="Ionic steps the relaxation took")
+    energy_eV: float | None = Field(None, description="Relaxed total energy, eV per cell")
+    energy_per_atom_eV: float | None = Field(None, description="Relaxed energy, eV per atom")
+    n_m_cations: int | None = Field(None, description="M-site cations in the cell")
+    volume_A3: float | None = Field(None, description="Relaxed cell volume, Å^3")
+    structure: Structure = Field(description="Relaxed (or, unrelaxed, the ordered) structure")
+    relax_job_uuid: str | None = Field(None, description="Job that relaxed it")
+
+    _from_dict = field_validator("structure", mode="before")(
+        classmethod(lambda cls, v: _structure_from_dict(v))
+    )
+
+    @field_serializer("structure")
+    def _structure_as_dict(self, structure: Structure) -> dict[str, Any]:
+        return structure.as_dict()
+
+
+class ConfigurationBVSE(BaseModel):
+    """The BVSE stage's result for one relaxed configuration."""
+
+    index: int = Field(description="Ordering index")
+    document: BVSEDocument = Field(description="The BVSE stage's document")
+    bvse_job_uuid: str | None = Field(None, description="Job that computed the landscape")
+
+    @property
+    def barriers_eV(self) -> dict[str, float | None]:
+        """Percolation barriers keyed 1D/2D/3D, eV (None: no percolating path; 0.0 is kept)."""
+        return {dim: getattr(self.document, f"E_{dim}") for dim in DIMENSIONS}
+
+
 class ConfigurationResult(BaseModel):
     """One ordered configuration of a candidate after relaxation and BVSE."""
 
@@ -46,6 +125,7 @@ class ConfigurationResult(BaseModel):
         None, description="Whether the relaxation met its force criterion (None: not reported)"
     )
     relax_steps: int | None = Field(None, description="Optimizer steps the relaxation took")
+    relaxer: str | None = Field(None, description="Relaxation engine ('chgnet', 'vasp', ...)")
     energy_eV: float | None = Field(None, description="Relaxed total energy, eV per cell")
     energy_per_atom_eV: float | None = Field(None, description="Relaxed energy, eV per atom")
     n_m_cations: int | None = Field(None, description="M-site cations in the cell")
@@ -56,6 +136,10 @@ class ConfigurationResult(BaseModel):
     )
     relax_job_uuid: str | None = Field(None, description="Job that relaxed it")
     bvse_job_uuid: str | None = Field(None, description="Job that computed its BVSE landscape")
+
+    _from_dict = field_validator("structure", mode="before")(
+        classmethod(lambda cls, v: _structure_from_dict(v))
+    )
 
     @field_serializer("structure")
     def _structure_as_dict(self, structure: Structure | None) -> dict[str, Any] | None:
@@ -91,6 +175,11 @@ class CandidateResult(BaseModel):
         None,
         description="Phonon summary of the lowest-energy configuration (relax stage's "
         "PhononFreeEnergyDocument: imaginary modes, F_vib(T), -T S_config), if computed",
+    )
+    transport: dict[str, Any] | None = Field(
+        None,
+        description="Output of the optional transport stage (e.g. a KMC or MD Maker) on the "
+        "lowest-energy configuration, if one was configured",
     )
     provenance: dict[str, Any] = Field(
         default_factory=dict, description="uuid of the job behind each number"

@@ -197,7 +197,7 @@ def render_report(
         f"Per candidate: {settings.get('orderings')} ordered configuration(s) "
         f"({settings.get('ordering_method')}, seed {settings.get('seed')}, at most "
         f"{settings.get('max_atoms')} atoms), relaxation with '{settings.get('relax')}' "
-        f"(fmax {settings.get('fmax')} eV/Å, at most {settings.get('relax_steps')} steps), BVSE "
+        f"({_relax_description(settings)}), BVSE "
         f"Na percolation barriers at {settings.get('bvse_resolution')} Å; barriers are given as "
         "mean ± standard deviation over the configurations.",
         "",
@@ -288,10 +288,22 @@ def _unique_labels(structure):
     return out
 
 
+def _relax_description(settings: Mapping[str, Any]) -> str:
+    """The relaxation settings in words: VASP's INCAR keys or the force-field budget."""
+    relax = settings.get("relax_settings") or {}
+    if relax.get("engine") == "vasp":
+        incar = relax.get("incar", {})
+        keys = ", ".join(f"{k} {incar[k]}" for k in ("GGA", "ENCUT", "EDIFF", "EDIFFG", "ISIF",
+                                                        "NSW") if k in incar)
+        return f"VASP double relaxation, PAW, {keys}"
+    if relax.get("engine") is None:
+        return "none"
+    return (f"fmax {relax.get('fmax_eV_per_A')} eV/Å, at most {relax.get('max_steps')} "
+            "steps")
+
+
 def _write_cifs(result: ScreeningResult, folder: Path) -> list[Path]:
     from pymatgen.io.cif import CifWriter
-
-    from nasicon_workflows.screen.flow import as_structure
 
     written = []
     for cand in result.candidates:
@@ -299,7 +311,7 @@ def _write_cifs(result: ScreeningResult, folder: Path) -> list[Path]:
             if config.structure is None:
                 continue
             path = folder / f"{safe_name(cand.composition)}_{config.index}.cif"
-            text = str(CifWriter(_unique_labels(as_structure(config.structure))))
+            text = str(CifWriter(_unique_labels(config.structure)))
             written.append(atomic_write_text(path, text))
     return written
 

@@ -72,7 +72,7 @@ def load_job_store(out_dir: str | Path) -> JobStore:
 
     It has the ``data`` additional store that atomate2 force-field jobs write trajectories to.
     The store files are addressed by absolute paths: jobs run with another working directory,
-    and a relative path would make every write land in a copy under it (issue 12).
+    and a relative path would make every write land in a copy under it.
     """
     root = Path(out_dir).expanduser().absolute() / "jobstore"
     root.mkdir(parents=True, exist_ok=True)
@@ -269,8 +269,10 @@ def _run_locked(
     local_logger.setLevel(logging.INFO)
     local_logger.addHandler(collector)
     try:
+        # VASP's double relaxation copies files between job folders, so it needs one folder per
+        # job; every path the screen writes is absolute, so the changed working directory is safe.
         responses = run_locally(flow, store=store, log=False, root_dir=out / "jobs",
-                                create_folders=False)
+                                create_folders=maker.relax == "vasp")
     finally:
         local_logger.removeHandler(collector)
         local_logger.setLevel(previous_level)

@@ -1,5 +1,5 @@
-"""The screen's only contact points with the other stages (classifier, enumeration, structures,
-relaxation, BVSE).
+"""The screen's only contact points with the other stages: the classifier and enumeration
+functions, and the stage Makers (structures, relaxation, BVSE, phonons) the flow is built from.
 
 Each function imports its stage lazily, so the flow module imports without the heavy engines, and
 turns a missing stage into a :class:`StageUnavailableError` that says what to install. Tests
@@ -16,9 +16,8 @@ from typing import Any
 from nasicon_workflows.screen.errors import StageUnavailableError
 
 __all__ = [
-    "build_configurations",
     "bvse_ensemble",
-    "bvse_landscape",
+    "bvse_maker",
     "check_enumeration",
     "check_relax",
     "classifier_summary",
@@ -27,12 +26,13 @@ __all__ = [
     "phonon_maker",
     "relax_maker",
     "score_compositions",
+    "structures_maker",
 ]
 
 logger = logging.getLogger(__name__)
 
 
-def _stage(module: str, issue: str):
+def _stage(module: str, purpose: str):
     try:
         return importlib.import_module(f"nasicon_workflows.{module}")
     except ModuleNotFoundError as exc:
@@ -42,7 +42,7 @@ def _stage(module: str, issue: str):
                 "`pip install -e '.[all]'` (see README)."
             ) from exc
         raise StageUnavailableError(
-            f"Stage '{module}' ({issue}) is not part of this installation; the screen cannot run "
+            f"Stage '{module}' ({purpose}) is not part of this installation; the screen cannot run "
             "without it."
         ) from exc
 
@@ -60,14 +60,14 @@ def score_compositions(formulas: Sequence[str]) -> list[dict[str, Any]]:
         One per formula: ``composition``, ``probability``, ``label``, ``in_domain``,
         ``domain_reason``, ``entropy_R``, ``entropy_class`` and the descriptors.
     """
-    classifier = _stage("classifier", "issue 3, synthesizability classifier")
+    classifier = _stage("classifier", "synthesizability classifier")
     gate = classifier.SynthesizabilityGate.load_default()
     return _records(gate.score(list(formulas)))
 
 
 def enumeration_rules(rules: Mapping[str, Any]):
     """The enumeration stage's ``EnumerationRules`` from a JSON-friendly dict (lists -> tuples)."""
-    enumeration = _stage("enumeration", "issue 3, composition enumeration")
+    enumeration = _stage("enumeration", "composition enumeration")
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in rules.items()}
     return enumeration.EnumerationRules(**values)
 
@@ -77,7 +77,7 @@ def check_enumeration(rules: Mapping[str, Any]) -> None:
 
     Stops at the first admitted composition, so it is cheap for any non-empty enumeration.
     """
-    enumeration = _stage("enumeration", "issue 3, composition enumeration")
+    enumeration = _stage("enumeration", "composition enumeration")
     next(iter(enumeration.enumerate_candidates(enumeration_rules(rules), chunk_size=1)), None)
 
 
@@ -98,8 +98,8 @@ def enumerate_and_score(rules: Mapping[str, Any], keep: int) -> tuple[list[dict]
     summary
         ``n_enumerated`` and ``n_in_domain`` over the whole enumeration.
     """
-    classifier = _stage("classifier", "issue 3, synthesizability classifier")
-    enumeration = _stage("enumeration", "issue 3, composition enumeration")
+    classifier = _stage("classifier", "synthesizability classifier")
+    enumeration = _stage("enumeration", "composition enumeration")
     gate = classifier.SynthesizabilityGate.load_default()
     seen = [0, 0]  # compositions scored, last count reported
 
@@ -118,7 +118,7 @@ def enumerate_and_score(rules: Mapping[str, Any], keep: int) -> tuple[list[dict]
 
 def classifier_summary() -> dict[str, Any]:
     """The default gate's model, training data and cross-validated metrics (its metadata)."""
-    classifier = _stage("classifier", "issue 3, synthesizability classifier")
+    classifier = _stage("classifier", "synthesizability classifier")
     meta = classifier.SynthesizabilityGate.load_default().metadata
     keys = ("model_name", "description", "features", "convention", "n_training_rows",
             "n_synthesizable", "training_data_label", "training_data_sha256", "threshold",
@@ -126,46 +126,61 @@ def classifier_summary() -> dict[str, Any]:
     return {k: getattr(meta, k) for k in keys if hasattr(meta, k)}
 
 
-def build_configurations(
-    formula: str, orderings: int, method: str, max_atoms: int, seed: int
-) -> list[dict[str, Any]]:
-    """Ordered configurations of a composition, best ordering score first.
+def structures_maker(method: str, orderings: int, max_atoms: int, seed: int):
+    """The structure stage's ``BuildStructuresMaker`` (output: ``StructuresDocument``).
 
-    Returns
-    -------
-    list of dict
-        ``structure`` (pymatgen Structure), ``ordering_score`` (the structure stage's score,
-        e.g. Ewald energy in eV), ``realised_formula`` and ``composition_error`` (largest
-        |realised - target| amount per formula unit of the finite cell) of each configuration.
+    Parameters
+    ----------
+    method
+        ``"ewald"`` or ``"sqs"``.
+    orderings
+        Ordered configurations per composition.
+    max_atoms
+        Largest ordered cell, atoms.
+    seed
+        Seed of the orderings.
     """
-    structures = _stage("structures", "issue 4, structure building")
-    parent = structures.disordered_structure(formula)
-    configs = structures.order_structure(
-        parent, k=orderings, method=method, max_atoms=max_atoms, seed=seed
+    structures = _stage("structures", "structure building")
+    return structures.BuildStructuresMaker(
+        name="screen structures", method=method, k=orderings, max_atoms=max_atoms, seed=seed
     )
-    return [
-        {
-            "structure": c.structure,
-            "ordering_score": float(c.score),
-            "realised_formula": c.realised_formula,
-            "composition_error": float(c.composition_error),
-        }
-        for c in configs
-    ]
 
 
-def relax_maker(engine: str, fmax: float, steps: int | None = None):
-    """The relaxation Maker of the relax stage (None for ``engine == 'none'``).
+def relax_maker(settings):
+    """The relax stage's Maker for a settings object (None when relaxations are off).
+
+    Parameters
+    ----------
+    settings
+        :class:`~nasicon_workflows.relax.settings.ForceFieldRelaxSettings`,
+        :class:`~nasicon_workflows.relax.settings.VaspRelaxSettings`, or None for no relaxation.
 
     Availability is not checked here: the CLI checks it before a local run, and on HPC the job
     that builds the relaxations may run on a worker without VASP while the relaxations run on one
     with it.
     """
-    relax = _stage("relax", "issue 5, relaxation")
-    kwargs: dict[str, Any] = {"fmax": fmax, "check": False}
-    if steps is not None:
-        kwargs["steps"] = steps
-    return relax.get_relax_maker(engine, **kwargs)
+    if settings is None:
+        return None
+    relax = _stage("relax", "relaxation")
+    return relax.maker_from_settings(settings, check=False)
+
+
+def bvse_maker(resolution: float, maps_dir: str | None = None, stem: str = "bvse"):
+    """The BVSE stage's ``BVSEMaker`` (output: ``BVSEDocument``).
+
+    Parameters
+    ----------
+    resolution
+        Grid spacing, Å.
+    maps_dir
+        When given, the landscape's cube, .grd and section PNG files are also written there.
+    stem
+        File name stem of those files.
+    """
+    maps = _stage("screen.bvse_maps", "BVSE")
+    return maps.MapWritingBVSEMaker(
+        name="screen bvse", resolution=resolution, maps_dir=maps_dir, stem=stem
+    )
 
 
 def phonon_engine(relax_engine: str) -> str:
@@ -175,7 +190,7 @@ def phonon_engine(relax_engine: str) -> str:
 
 def phonon_maker(engine: str):
     """The relax stage's ``NasiconPhononMaker`` (atomate2 phonons + F_vib(T) - T S_config)."""
-    relax = _stage("relax", "issue 5, relaxation and phonons")
+    relax = _stage("relax", "relaxation and phonons")
     return relax.NasiconPhononMaker(phonon_maker=relax.get_phonon_maker(engine, check=False))
 
 
@@ -183,39 +198,16 @@ def check_relax(engine: str) -> None:
     """Raise the relax stage's error when ``engine`` cannot run here (e.g. VASP not configured)."""
     if engine == "none":
         return
-    relax = _stage("relax", "issue 5, relaxation")
+    relax = _stage("relax", "relaxation")
     check = getattr(relax, "check_relax_available", None)
     if check is None:  # not re-exported by the package in every version of the stage
-        check = _stage("relax.availability", "issue 5, relaxation").check_relax_available
+        check = _stage("relax.availability", "relaxation").check_relax_available
     check(engine)
-
-
-def bvse_landscape(structure, resolution: float, maps_dir: str | None = None, stem: str = "bvse"):
-    """BVSE analysis of one ordered structure (a ``BVSEDocument`` of the BVSE stage).
-
-    Parameters
-    ----------
-    structure
-        Ordered, relaxed structure.
-    resolution
-        Grid spacing, Å.
-    maps_dir
-        When given, also write the landscape's cube, .grd and section PNG files there.
-    stem
-        File name stem of those files.
-    """
-    bvse = _stage("bvse", "issue 6, BVSE")
-    if maps_dir is None:
-        return bvse.compute_bvse(structure, resolution=resolution)
-    landscape = bvse.compute_landscape(structure, resolution=resolution)
-    document = bvse.analyse_landscape(landscape)
-    bvse.write_maps(landscape, document, maps_dir, stem=stem)
-    return document
 
 
 def bvse_ensemble(documents: Sequence[Any], formula: str):
     """Barrier statistics over configurations (the BVSE stage's ``BVSEEnsembleDocument``)."""
-    bvse = _stage("bvse", "issue 6, BVSE")
+    bvse = _stage("bvse", "BVSE")
     docs = [bvse.BVSEDocument.model_validate(d) if isinstance(d, Mapping) else d
             for d in documents]
     return bvse.ensemble_document(docs, formula=formula)

@@ -5,7 +5,7 @@ states) -> ordered charge-neutral supercells (Ewald-ranked or SQS). Site labels 
 M1, T1, T2, O1-O6; see :mod:`nasicon_workflows.structures.parent`) survive every step.
 """
 
-from nasicon_workflows.structures.disordered import disordered_structure
+from nasicon_workflows.structures.disordered import disordered_structure, parent_structure
 from nasicon_workflows.structures.exceptions import (
     AtomBudgetError,
     MalformedStructureError,
@@ -16,7 +16,7 @@ from nasicon_workflows.structures.exceptions import (
 )
 from nasicon_workflows.structures.jobs import BuildStructuresMaker, build_structures
 from nasicon_workflows.structures.ordering import choose_supercell, order_structure
-from nasicon_workflows.structures.parent import SITE_LABELS, check_framework, parent_structure
+from nasicon_workflows.structures.parent import SITE_LABELS, check_framework
 from nasicon_workflows.structures.references import (
     REFERENCE_LABELS,
     load_reference_provenance,

@@ -10,7 +10,7 @@ from nasicon_workflows.composition import NasiconComposition
 from nasicon_workflows.structures.occupancy import site_occupancies
 from nasicon_workflows.structures.parent import build_on_framework
 
-__all__ = ["as_composition", "disordered_structure"]
+__all__ = ["as_composition", "disordered_structure", "parent_structure"]
 
 
 def as_composition(composition: NasiconComposition | str) -> NasiconComposition:
@@ -53,3 +53,14 @@ def disordered_structure(
     comp = as_composition(composition)
     occ = site_occupancies(comp, na_preference)
     return build_on_framework(occ, comp.all_oxidation_states, lattice)
+
+
+def parent_structure() -> Structure:
+    """The C2/c Na3Zr2Si2PO12 parent: 84 sites, labels, oxidation states, partial occupancies.
+
+    Na (3 per formula unit over 4 sites) is spread by the default site preference of
+    :func:`nasicon_workflows.structures.occupancy.na_site_occupancies`; every T site holds
+    Si 2/3 + P 1/3. Geometry and lattice are those of
+    :func:`nasicon_workflows.structures.parent.framework_geometry`.
+    """
+    return disordered_structure("Na3Zr2Si2PO12")

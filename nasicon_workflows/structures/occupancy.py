@@ -3,7 +3,7 @@
 Na is spread over Na1 (4d), Na2 (4e) and Na3 (8f) in proportion to a site preference, with the
 sites that would overfill capped at 1 (water filling). The default preference is the mean refined
 Na occupancy of each site over Tables S4-S7 of Zuo et al. 2026 (the only refinements at hand; they
-undercount Na, see the data README, but they are usable as *relative* preferences).
+undercount Na, see docs/structures.md, but they are usable as *relative* preferences).
 """
 
 from __future__ import annotations

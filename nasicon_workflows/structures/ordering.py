@@ -30,6 +30,8 @@ from pymatgen.core.ewald import EwaldSummation
 from nasicon_workflows.structures.exceptions import AtomBudgetError, OrderingError
 from nasicon_workflows.structures.parent import Z_CONVENTIONAL, base_label, pool_of_site
 from nasicon_workflows.structures.schemas import OrderedConfiguration
+from nasicon_workflows.structures.sqs import sqs_orderings
+from nasicon_workflows.structures.symmetry import canonical_key, symmetry_permutations
 
 __all__ = [
     "SupercellChoice",
@@ -210,35 +212,6 @@ def _unit_ewald_matrix(structure: Structure) -> np.ndarray:
     return EwaldSummation(unit).total_energy_matrix
 
 
-def _symmetry_permutations(structure: Structure) -> np.ndarray:
-    """Site permutations of the supercell's symmetry operations (labels as site types)."""
-    import spglib
-
-    labels = [site.label for site in structure]
-    kinds = sorted(set(labels))
-    types = [kinds.index(lab) for lab in labels]
-    frac = structure.frac_coords
-    ops = spglib.get_symmetry((structure.lattice.matrix, frac, types), symprec=1e-3)
-    perms = []
-    for rot, trans in zip(ops["rotations"], ops["translations"]):
-        image = frac @ rot.T + trans
-        diff = (image[:, None, :] - frac[None, :, :] + 0.5) % 1.0 - 0.5
-        match = np.all(np.abs(diff) < 1e-3, axis=2)
-        if not np.all(match.sum(axis=1) == 1):
-            continue
-        perms.append(np.argmax(match, axis=1))
-    return np.array(perms)
-
-
-def _canonical(values: np.ndarray, perms: np.ndarray) -> bytes:
-    """Symmetry-invariant key: lexicographically smallest image of a site-value vector."""
-    images = np.empty((len(perms), len(values)), dtype=values.dtype)
-    rows = np.arange(len(perms))[:, None]
-    images[rows, perms] = values[None, :]  # site i moves to perms[i]
-    order = np.lexsort(images.T[::-1])
-    return images[order[0]].tobytes()
-
-
 def _mixed_groups(sc: Structure) -> dict[str, np.ndarray]:
     groups: dict[str, list[int]] = defaultdict(list)
     for i, site in enumerate(sc):
@@ -381,11 +354,9 @@ def order_structure(
     sc = _supercell(structure, choice.scaling)
     n_fu = Z_CONVENTIONAL * len(sc) / 84
     matrix = _unit_ewald_matrix(sc)
-    perms = _symmetry_permutations(sc)
+    perms = symmetry_permutations(sc)
     rng = np.random.default_rng(seed)
     if method == "sqs":
-        from nasicon_workflows.structures.sqs import sqs_orderings
-
         pools = ("M", "Na") if sqs_na else ("M",)
         candidates = sqs_orderings(sc, choice, k, seed, sqs_iterations, perms, pools=pools)
         results = []
@@ -409,7 +380,7 @@ def order_structure(
         q0, fills = _initial_charges(sc, choice, oxi, np.random.default_rng([seed, r]))
         q, energy = _anneal_pools(matrix, q0, sc, exclude=("O",), seed=seed * 1000 + r,
                                   n_sweeps=n_sweeps, n_restarts=1)
-        key = _canonical(q.astype(np.int8), perms)
+        key = canonical_key(q.astype(np.int8), perms)
         if key not in found or energy < found[key][0] - 1e-9:
             found[key] = (energy, q)
     ranked = sorted(found.values(), key=lambda t: t[0])[:k]

@@ -1,8 +1,8 @@
 """The C2/c NASICON framework: geometry from the R-3c facts, site labels, soundness checks.
 
-The framework is built from the R-3c NaZr2(PO4)3 Wyckoff parameters (close to Hagman &
-Kierkegaard, Acta Chem. Scand. 1968, 22, 1822; the values and the cell transformation are those
-of ``/work/shared/data/README.md``) and transformed to the monoclinic cell of Na3Zr2Si2PO12
+The framework is built from the R-3c NaZr2(PO4)3 Wyckoff parameters (rounded values close to
+those of Hagman & Kierkegaard, Acta Chem. Scand. 1968, 22, 1822) and transformed to the
+monoclinic cell of Na3Zr2Si2PO12
 (a_m = 2a_h + b_h, b_m = -b_h, c_m = -(2a_h + b_h + c_h)/3; Z = 4). The C2/c subgroup of R-3c
 splits the orbits into the sites listed in Table S4 of Zuo et al. 2026:
 
@@ -52,14 +52,13 @@ __all__ = [
     "check_framework",
     "framework_geometry",
     "framework_lattice",
-    "parent_structure",
     "pool_of_site",
     "site_sort_key",
     "sublattice_of",
 ]
 
 #: R-3c (hexagonal setting) NASICON framework of NaZr2(PO4)3: lattice (Å) and Wyckoff parameters,
-#: from /work/shared/data/README.md (close to Hagman & Kierkegaard 1968).
+#: rounded values close to Hagman & Kierkegaard, Acta Chem. Scand. 1968, 22, 1822.
 R3C_FRAMEWORK: Mapping[str, object] = {
     "a_A": 9.07,
     "c_A": 22.72,
@@ -272,18 +271,6 @@ def build_on_framework(
         occ = occupancies[label]
         species.append({Species(el, oxidation_states[el]): float(x) for el, x in occ.items() if x > 0})
     return Structure(lattice or lat0, species, coords, labels=list(labels))
-
-
-def parent_structure() -> Structure:
-    """The C2/c Na3Zr2Si2PO12 parent: 84 sites, labels, oxidation states, partial occupancies.
-
-    Na (3 per formula unit over 4 sites) is spread by the default site preference of
-    :func:`nasicon_workflows.structures.occupancy.na_site_occupancies`; every T site holds
-    Si 2/3 + P 1/3. Geometry and lattice are those of :func:`framework_geometry`.
-    """
-    from nasicon_workflows.structures.disordered import disordered_structure
-
-    return disordered_structure("Na3Zr2Si2PO12")
 
 
 class FrameworkCheck(BaseModel):

@@ -87,7 +87,8 @@ def build_reference(label: str) -> tuple[Structure, dict]:
     else:
         structure = disordered_structure(composition)
         record = {
-            "source": "R-3c framework facts (data README) and the nominal composition; no refinement",
+            "source": "R-3c framework (Hagman & Kierkegaard 1968) and the nominal composition; "
+                      "no refinement",
             "method": "composition path (disordered_structure) on the C2/c framework",
             "defects": [],
             "repair_log": [],

@@ -41,7 +41,11 @@ from nasicon_workflows.structures.exceptions import (
     RefinementDefectError,
     UnknownReferenceError,
 )
-from nasicon_workflows.structures.occupancy import load_refined_tables_json, na_site_occupancies
+from nasicon_workflows.structures.occupancy import (
+    default_na_preference,
+    load_refined_tables_json,
+    na_site_occupancies,
+)
 from nasicon_workflows.structures.parent import (
     BV_R0_OXIDE_A,
     FRAMEWORK_BETA_DEG,
@@ -599,8 +603,6 @@ def repair_refinement(ref: Refinement) -> tuple[Structure, list[RepairEntry]]:
 
     na_pref = {lab: occ.get(lab, {}).get("Na", 0.0) for lab in NA_LABELS}
     if any(w <= 0 for w in na_pref.values()):
-        from nasicon_workflows.structures.occupancy import default_na_preference
-
         change("Na1/Na2/Na3", "Na preference", na_pref, default_na_preference(),
                "a Na site is missing or empty: default preference (mean of Tables S4-S7)")
         na_pref = default_na_preference()

@@ -17,6 +17,7 @@ from pymatgen.core import Element, Structure
 
 from nasicon_workflows.structures.exceptions import OrderingError
 from nasicon_workflows.structures.parent import pool_of_site
+from nasicon_workflows.structures.symmetry import canonical_key
 
 __all__ = ["run_sqsgenerator", "sqs_orderings"]
 
@@ -147,6 +148,4 @@ def _key(occupation: dict[int, str | None], n_sites: int, perms: np.ndarray | No
         values[i] = 0 if el is None else Element(el).Z
     if perms is None or len(perms) == 0:
         return values.tobytes()
-    from nasicon_workflows.structures.ordering import _canonical
-
-    return _canonical(values, perms)
+    return canonical_key(values, perms)

@@ -1,7 +1,8 @@
 """Stand-in stages for the screen's tests (tests/screen/).
 
-They replace only the expensive stages (classifier, structures, relaxation, BVSE landscape) through
-``nasicon_workflows.screen.stages``; the flow, jobflow, the job store and the report stay real.
+They replace only the expensive stages (classifier, and the structure, relaxation, BVSE and
+phonon Makers) through ``nasicon_workflows.screen.stages``, with Makers that return the stages'
+own documents; the flow, jobflow, the job store and the report stay real.
 """
 
 from __future__ import annotations
@@ -16,6 +17,19 @@ from pymatgen.core import Lattice, Structure
 from nasicon_workflows.bvse import BVSEDocument
 from nasicon_workflows.descriptors import compute_descriptors
 from nasicon_workflows.screen import stages
+from nasicon_workflows.structures.schemas import StructuresDocument
+
+def stand_in_task_document(structure, energy_eV):
+    """A force-field task document as atomate2's ``ForceFieldRelaxMaker`` returns it."""
+    from atomate2.ase.schemas import InputDoc, OutputDoc
+    from atomate2.forcefields.schemas import ForceFieldTaskDocument
+
+    return ForceFieldTaskDocument(
+        structure=structure, input=InputDoc(mol_or_struct=structure),
+        output=OutputDoc(mol_or_struct=structure, energy=energy_eV, n_steps=3),
+        is_force_converged=True, forcefield_name="stand-in", ase_calculator_name="stand-in",
+    )
+
 
 @dataclass
 class StandInRelaxMaker(Maker):
@@ -29,7 +43,7 @@ class StandInRelaxMaker(Maker):
             raise ValueError("stand-in relaxation diverged")
         relaxed = structure.copy()
         relaxed.scale_lattice(structure.volume * 1.02)
-        return {"structure": relaxed, "output": {"energy": -0.1 * relaxed.volume}}
+        return stand_in_task_document(relaxed, -0.1 * relaxed.volume)
 
 
 @dataclass
@@ -63,26 +77,55 @@ def calls(monkeypatch):
                             electronegativity=d.electronegativity))
         return out
 
-    def build(formula, k, method, max_atoms, seed):
-        counter["build"] += 1
-        species = ["Na", "Lu" if "Lu" in formula else "Zr", "O"]
-        rng = np.random.default_rng(seed)
-        return [{"structure": Structure(Lattice.cubic(5.0 + 0.1 * i + 0.01 * len(formula)),
-                                        species, rng.random((3, 3))),
-                 "ordering_score": -float(k - i), "realised_formula": formula,
-                 "composition_error": 0.0} for i in range(k)]
+    @dataclass
+    class StandInStructuresMaker(Maker):
+        """k random 3-atom cubic cells; the larger the index, the larger the cell."""
 
-    def relax_maker(engine, fmax, steps):
+        name: str = "stand-in structures"
+        k: int = 2
+        seed: int = 0
+
+        @job
+        def make(self, composition):
+            counter["build"] += 1
+            species = ["Na", "Lu" if "Lu" in composition else "Zr", "O"]
+            rng = np.random.default_rng(self.seed)
+            cells = [Structure(Lattice.cubic(5.0 + 0.1 * i + 0.01 * len(composition)),
+                               species, rng.random((3, 3))) for i in range(self.k)]
+            return StructuresDocument(
+                source=composition, disordered_structure=cells[0], structures=cells,
+                scores=[-float(self.k - i) for i in range(self.k)], method="ewald",
+                supercell=(1, 1, 1), target_formula=composition,
+                realised_composition=composition, composition_error=0.0,
+                ewald_energies_eV=[-float(self.k - i) for i in range(self.k)],
+            )
+
+    def structures_maker(method, orderings, max_atoms, seed):
+        return StandInStructuresMaker(k=orderings, seed=seed)
+
+    def relax_maker(settings):
         counter["relax"] += 1
         return StandInRelaxMaker()
 
-    def bvse(structure, resolution, maps_dir=None, stem="bvse"):
-        counter["bvse"] += 1
-        return BVSEDocument(
-            formula=structure.composition.reduced_formula, E_1D=0.2, E_2D=None,
-            E_3D=0.3 + structure.volume / 1000.0, grid_shape=(1, 1, 1), resolution=resolution,
-            grid_spacing_A=(resolution,) * 3, energy_min_eV=0.0,
-        )
+    @dataclass
+    class StandInBVSEMaker(Maker):
+        """E_1D 0.2 eV, no 2D path, E_3D = 0.3 eV + volume / 1000."""
+
+        name: str = "stand-in bvse"
+        resolution: float = 0.1
+
+        @job
+        def make(self, structure):
+            counter["bvse"] += 1
+            return BVSEDocument(
+                formula=structure.composition.reduced_formula, E_1D=0.2, E_2D=None,
+                E_3D=0.3 + structure.volume / 1000.0, grid_shape=(1, 1, 1),
+                resolution=self.resolution, grid_spacing_A=(self.resolution,) * 3,
+                energy_min_eV=0.0,
+            )
+
+    def bvse_maker(resolution, maps_dir=None, stem="bvse"):
+        return StandInBVSEMaker(resolution=resolution)
 
     def phonon_maker(engine):
         counter["phonons"] += 1
@@ -90,10 +133,8 @@ def calls(monkeypatch):
 
     monkeypatch.setattr(stages, "phonon_maker", phonon_maker)
     monkeypatch.setattr(stages, "score_compositions", score)
-    monkeypatch.setattr(stages, "build_configurations", build)
+    monkeypatch.setattr(stages, "structures_maker", structures_maker)
     monkeypatch.setattr(stages, "relax_maker", relax_maker)
-    monkeypatch.setattr(stages, "bvse_landscape", bvse)
+    monkeypatch.setattr(stages, "bvse_maker", bvse_maker)
     monkeypatch.setattr(stages, "classifier_summary", lambda: {"model": "stand-in"})
     return counter
-
-

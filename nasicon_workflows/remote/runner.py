@@ -1,0 +1,45 @@
+"""Running a project's queued jobs with jobflow-remote's own ``Runner``, in process."""
+
+from __future__ import annotations
+
+from nasicon_workflows.remote.errors import RemoteTimeoutError, jobflow_remote
+from nasicon_workflows.remote.project import get_project
+
+__all__ = ["run_jobs"]
+
+
+def run_jobs(project: str | None = None, max_seconds: float = 600.0) -> None:
+    """Run every queued job of a project with jobflow-remote's ``Runner``, in this process.
+
+    The runner checks out, uploads, submits to the worker's scheduler, downloads and completes
+    jobs until none is left in a running state; no daemon is started, so nothing outlives the
+    call. For production use ``jf runner start`` instead.
+
+    Parameters
+    ----------
+    project
+        Project name (default: ``JFREMOTE_PROJECT`` or the only project).
+    max_seconds
+        Wall-clock bound of the whole run, in seconds.
+
+    Raises
+    ------
+    RemoteTimeoutError
+        Jobs were still running after ``max_seconds``.
+    """
+    jobflow_remote()
+    from jobflow_remote.jobs.runner import Runner
+
+    proj = get_project(project)
+    runner = Runner(project_name=proj.name)
+    try:
+        runner.run_all_jobs(max_seconds=max_seconds)
+    except RuntimeError as exc:
+        if "within the selected amount of time" in str(exc):
+            raise RemoteTimeoutError(
+                f"jobs of project {proj.name!r} were still running after {max_seconds:.0f} s; "
+                "raise max_seconds or inspect them with `jf job list`."
+            ) from exc
+        raise
+    finally:
+        runner.cleanup()

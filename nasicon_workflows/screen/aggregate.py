@@ -1,0 +1,96 @@
+"""Aggregation of the screen: collect every candidate (failed ones included) and rank them."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from jobflow import CURRENT_JOB, job
+
+from nasicon_workflows.screen.cache import as_mapping
+from nasicon_workflows.screen.documents import (
+    DIMENSIONS,
+    CandidateResult,
+    GateRecord,
+    ScreeningResult,
+)
+from nasicon_workflows.screen.ranking import RankingWeights, rank_candidates
+
+__all__ = ["aggregate_screen", "ranking_row"]
+
+logger = logging.getLogger(__name__)
+
+
+def _current_uuid() -> str | None:
+    current = getattr(CURRENT_JOB, "job", None)
+    return None if current is None else current.uuid
+
+
+def ranking_row(candidate: CandidateResult) -> dict[str, Any]:
+    """The numbers of one finished candidate that enter the ranking, with their job uuids."""
+    row: dict[str, Any] = {
+        "composition": candidate.composition,
+        "probability": candidate.probability,
+        "entropy_R": candidate.entropy_R,
+        "entropy_class": candidate.entropy_class,
+        "n_configurations": len(candidate.configurations),
+        "ordering_energy_range_eV_per_m": candidate.ordering_energy_range_eV_per_m,
+        "lowest_energy_per_atom_eV": candidate.lowest_energy_per_atom_eV,
+    }
+    for dim in DIMENSIONS:
+        row[f"barrier_{dim}_mean_eV"] = candidate.barrier_mean_eV.get(dim)
+        row[f"barrier_{dim}_std_eV"] = candidate.barrier_std_eV.get(dim)
+    prov = candidate.provenance
+    row["classifier_job"] = prov.get("classifier")
+    row["relax_jobs"] = ";".join(str(u) for u in prov.get("relax", []) if u)
+    row["bvse_jobs"] = ";".join(sorted({str(u) for u in prov.get("bvse", []) if u}))
+    row["summary_job"] = prov.get("summary")
+    if candidate.phonons:
+        row["n_imaginary_modes"] = candidate.phonons.get("n_imaginary_modes")
+        row["phonon_job"] = prov.get("phonons")
+    row["from_cache"] = candidate.from_cache
+    return row
+
+
+@job(name="screen aggregate", output_schema=ScreeningResult)
+def aggregate_screen(
+    candidates: list[Any],
+    records: list[dict[str, Any]],
+    selected: list[str],
+    enumeration: dict[str, Any],
+    classifier: dict[str, Any],
+    settings: dict[str, Any],
+) -> ScreeningResult:
+    """Collect every candidate (None = its subflow failed), rank the finished ones.
+
+    Runs with ``on_missing_references = NONE`` so that a failed candidate does not stop it.
+    """
+    results = []
+    for formula, cand in zip(selected, candidates):
+        if cand is None:
+            rec = next(r for r in records if r["composition"] == formula)
+            results.append(CandidateResult(
+                composition=formula, status="failed", probability=rec.get("probability"),
+                entropy_R=rec.get("entropy_R"), entropy_class=rec.get("entropy_class"),
+                error="a job of this candidate failed (relaxation, BVSE or structure building); "
+                      "its output is missing",
+            ))
+        else:
+            results.append(CandidateResult.model_validate(as_mapping(cand)))
+    finished = [c for c in results if c.status == "finished"]
+    weights = RankingWeights(**settings.get("ranking_weights", {}))
+    ranking, notes = rank_candidates([ranking_row(c) for c in finished], weights)
+    failed = [c.composition for c in results if c.status != "finished"]
+    if failed:
+        notes.append(f"not ranked (failed): {', '.join(failed)}")
+    logger.info("Ranked %d candidate(s); %d failed", len(finished), len(failed))
+    return ScreeningResult(
+        settings=settings,
+        scored=[GateRecord.model_validate(r) for r in records],
+        enumeration=enumeration,
+        classifier=classifier,
+        candidates=results,
+        ranking=ranking.to_dict(orient="records"),
+        ranking_notes=notes,
+        aggregate_job_uuid=_current_uuid(),
+    )

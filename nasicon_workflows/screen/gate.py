@@ -1,0 +1,204 @@
+"""Classification and the synthesizability gate of the screen.
+
+``classify_candidates`` scores explicit formulas or an enumeration with the classifier;
+:func:`select_candidates` is the gate's decision (a pure function: the composition point for other
+selection rules, e.g. a diversity tie-break); ``gate_candidates`` is the dynamic job that expands
+the selected candidates into their subflows (:class:`~nasicon_workflows.screen.candidate.
+CandidateFlowMaker`) and appends the aggregate job.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from jobflow import CURRENT_JOB, Flow, Response, job
+from jobflow.core.reference import OnMissing
+
+from nasicon_workflows.screen import stages
+from nasicon_workflows.screen.aggregate import aggregate_screen
+from nasicon_workflows.screen.cache import ResultCache, code_identity, settings_key
+from nasicon_workflows.screen.candidate import CandidateFlowMaker
+from nasicon_workflows.screen.documents import ClassificationDocument, GateRecord
+from nasicon_workflows.screen.errors import EmptyCandidateSetError
+
+__all__ = ["classify_candidates", "gate_candidates", "gate_record", "select_candidates"]
+
+logger = logging.getLogger(__name__)
+
+
+def _current_uuid() -> str | None:
+    current = getattr(CURRENT_JOB, "job", None)
+    return None if current is None else current.uuid
+
+
+def gate_record(row: dict[str, Any], job_uuid: str | None) -> GateRecord:
+    """A :class:`GateRecord` from one row of the classifier's table (descriptors = the numeric
+    columns that are not record fields)."""
+    known = set(GateRecord.model_fields)
+    descriptors = {
+        k: v for k, v in row.items()
+        if (k not in known or k == "entropy_R") and isinstance(v, (int, float))
+        and not isinstance(v, bool)
+    }
+    values = {k: v for k, v in row.items() if k in known and k != "descriptors"}
+    for key in ("probability", "entropy_R"):
+        if values.get(key) is not None:
+            values[key] = float(values[key])
+    if values.get("in_domain") is not None:
+        values["in_domain"] = bool(values["in_domain"])
+    if values.get("domain_reason") is not None and not isinstance(values["domain_reason"], str):
+        values["domain_reason"] = str(values["domain_reason"])
+    if values.get("label") is not None:
+        values["label"] = bool(values["label"])
+    return GateRecord(**values, descriptors=descriptors, classifier_job_uuid=job_uuid)
+
+
+@job(name="screen classify", output_schema=ClassificationDocument)
+def classify_candidates(
+    formulas: list[str] | None,
+    enumeration: dict,
+    keep_scored: int,
+    cache_dir: str | None = None,
+) -> ClassificationDocument:
+    """Score explicit formulas, or enumerate and score compositions, with the classifier.
+
+    The result is cached under the inputs, the classifier's identity (model, training-data hash,
+    seed) and the package version, so a resumed screen does not enumerate again.
+
+    Returns
+    -------
+    ClassificationDocument
+    """
+    classifier = stages.classifier_summary()
+    cache = ResultCache.from_dir(cache_dir)
+    identity = {k: classifier.get(k) for k in ("model_name", "training_data_sha256", "seed")}
+    key = settings_key("classify", formulas, enumeration, keep_scored, identity, code_identity())
+    if cache and (hit := cache.get("classify", key)) is not None:
+        logger.info("Scored compositions reused from a previous run")
+        return ClassificationDocument.model_validate(hit)
+    if formulas is not None:
+        logger.info("Scoring %d given compositions with the synthesizability gate", len(formulas))
+        rows = stages.score_compositions(formulas)
+        summary = {"mode": "explicit", "n_compositions": len(formulas)}
+    else:
+        logger.info("Enumerating compositions and scoring them with the synthesizability gate")
+        rows, summary = stages.enumerate_and_score(enumeration, keep_scored)
+        summary = {"mode": "enumerated", "rules": enumeration, **summary}
+        if not rows:
+            raise EmptyCandidateSetError(
+                f"The enumeration {enumeration} produced no composition: widen the dopant pool, "
+                "the number of M cations or the step."
+            )
+    uuid = _current_uuid()
+    result = ClassificationDocument(
+        records=[gate_record(r, uuid) for r in rows], enumeration=summary,
+        classifier=classifier, job_uuid=uuid,
+    )
+    if cache:
+        cache.put("classify", key, result.model_dump())
+    return result
+
+
+def select_candidates(
+    records: Sequence[GateRecord], threshold: float, top: int
+) -> list[GateRecord]:
+    """Apply the gate: in domain, probability >= threshold, then the ``top`` most probable.
+
+    Every record gets ``selected`` and a ``reason``; the input order is kept.
+
+    Returns
+    -------
+    list of GateRecord
+        Updated copies of all records (selected and rejected).
+    """
+    out = [r.model_copy() for r in records]
+    passing = []
+    for rec in out:
+        p = rec.probability
+        if p is None or not math.isfinite(p):
+            rec.reason = "no probability from the classifier"
+        elif rec.in_domain is False:
+            rec.reason = f"outside the classifier's applicability domain: {rec.domain_reason}"
+        elif p < threshold:
+            rec.reason = f"probability {p:.3f} below threshold {threshold:g}"
+        else:
+            passing.append(rec)
+    passing.sort(key=lambda r: -float(r.probability))
+    for rank, rec in enumerate(passing, start=1):
+        if rank <= top:
+            rec.selected = True
+            rec.reason = (
+                f"selected: probability {rec.probability:.3f} >= {threshold:g}, in domain, "
+                f"rank {rank} of {len(passing)} passing"
+            )
+        else:
+            rec.reason = (
+                f"passed the gate (probability {rec.probability:.3f}) but ranked {rank} of "
+                f"{len(passing)}, beyond top {top}"
+            )
+    return out
+
+
+@job(name="screen gate")
+def gate_candidates(
+    classified: ClassificationDocument,
+    threshold: float,
+    top: int,
+    candidate_maker: CandidateFlowMaker,
+    settings: dict[str, Any],
+) -> Response:
+    """Select candidates and replace this job by their subflows plus the aggregate job.
+
+    Candidates finished in a previous run of the same cache are not recomputed: their stored
+    :class:`CandidateResult` goes straight to the aggregate job.
+
+    Parameters
+    ----------
+    classified
+        Output of :func:`classify_candidates`.
+    threshold, top
+        The gate (see :func:`select_candidates`).
+    candidate_maker
+        Maker of each selected candidate's subflow (its ``cache_dir`` is the screen's).
+    settings
+        Every setting of the screen, for the report.
+    """
+    classified = ClassificationDocument.model_validate(classified)
+    records = select_candidates(classified.records, threshold, top)
+    selected = [r for r in records if r.selected]
+    logger.info(
+        "Gate: %d of %d scored compositions selected (threshold %.2f, top %d)",
+        len(selected), len(records), threshold, top,
+    )
+    cache = ResultCache.from_dir(candidate_maker.cache_dir)
+    jobs: list[Any] = []
+    outputs: list[Any] = []
+    for index, rec in enumerate(selected, start=1):
+        key = candidate_maker.candidate_key(rec.composition)
+        cached = cache.get("candidates", key) if cache else None
+        if cached is not None:
+            logger.info("Candidate %d/%d %s: finished in a previous run, reused",
+                        index, len(selected), rec.composition)
+            # computed results come from the cache; the classifier's numbers from this run
+            provenance = {**cached.get("provenance", {}), "classifier": rec.classifier_job_uuid}
+            outputs.append({**cached, "probability": rec.probability, "entropy_R": rec.entropy_R,
+                            "entropy_class": rec.entropy_class, "provenance": provenance,
+                            "from_cache": True})
+            continue
+        sub = candidate_maker.make(rec, index, len(selected))
+        jobs.append(sub)
+        outputs.append(sub.output)
+    aggregate = aggregate_screen(
+        outputs,
+        [r.model_dump() for r in records],
+        [r.composition for r in selected],
+        classified.enumeration,
+        classified.classifier,
+        settings,
+    )
+    aggregate.config.on_missing_references = OnMissing.NONE
+    jobs.append(aggregate)
+    return Response(replace=Flow(jobs, output=aggregate.output, name="screen candidates"))
