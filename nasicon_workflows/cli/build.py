@@ -71,7 +71,8 @@ def write_outputs(doc, out: Path) -> list[dict]:
             "score": score,
             "score_kind": "ewald_energy_eV" if doc.method == "ewald" else "sqs_objective",
             "ewald_energy_eV": doc.ewald_energies_eV[rank],
-            "supercell": list(doc.supercell),
+            "supercell": list(doc.supercell) if doc.supercell else None,
+            "supercell_matrix": doc.supercell_matrix,
         })
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     if doc.repair_log or doc.defects:
