@@ -41,22 +41,14 @@ CELLS = {
     "ME1": "Na3.5Zr1Ti0.5Lu0.5Si2PO12",
     "HE1g": "Na3.75Zr0.5Ti0.5Hf0.25Lu0.5Ga0.25Si2PO12",
 }
-#: Shannon CN VI radius of O2- (pm), Shannon 1976.
-O_RADIUS_VI_PM = 140.0
 
 
 def radius_scaled_lattice(formula: str):
     """Framework lattice scaled by (mean M radius + r_O) / (r_Zr + r_O) (CN VI Shannon radii)."""
-    from pymatgen.core import Species
-
-    from nasicon_workflows.composition import NasiconComposition
+    from nasicon_workflows.relax.start import lattice_scale_factor
     from nasicon_workflows.structures.parent import framework_lattice
 
-    comp = NasiconComposition.from_formula(formula)
-    ox = comp.all_oxidation_states
-    r = sum(x * Species(el, ox[el]).get_shannon_radius("VI") * 100 for el, x in comp.m_site.items()) / 2
-    r_zr = Species("Zr", 4).get_shannon_radius("VI") * 100
-    f = (r + O_RADIUS_VI_PM) / (r_zr + O_RADIUS_VI_PM)
+    f = lattice_scale_factor(formula)
     return framework_lattice().matrix * f, f
 
 
