@@ -160,3 +160,14 @@ def test_supercell_lattice_vectors_are_lattice_translations():
         j = np.argwhere(d < 1e-4)
         # found once directly and once through the C-centring (both sites are in the cell)
         assert len(j) == 2 and all(conv[int(i)].species == site.species for _, i in j)
+
+
+def test_build_cli_refuses_before_computing(tmp_path, capsys):
+    from nasicon_workflows.cli import main
+
+    out = tmp_path / "cells"
+    rc = main(["build", TENTH, "--exact-cell", "-k", "1", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert "raise max_atoms to 206" in err and "error 0.075 per formula unit" in err
+    assert not out.exists() or not any(out.iterdir())
