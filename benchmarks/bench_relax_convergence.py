@@ -146,7 +146,12 @@ def main(argv=None) -> int:
     parser.add_argument("--fmax", type=float, default=0.05, help="eV/Å (default 0.05)")
     parser.add_argument("--max-steps", type=int, default=500)
     parser.add_argument("--out", default="relax_convergence.json", help="JSON rows (appended)")
+    parser.add_argument("--table", nargs="+", metavar="JSON",
+                        help="print the rows of these result files as a markdown table and exit")
     args = parser.parse_args(argv)
+    if args.table:
+        print_table(args.table)
+        return 0
 
     import torch
     from atomate2.forcefields.utils import ase_calculator
@@ -195,6 +200,25 @@ def main(argv=None) -> int:
                     with open(args.out, "w") as fh:
                         json.dump(rows, fh, indent=1)
     return 0
+
+
+def print_table(paths) -> None:
+    """Markdown table of result rows (CPU and wall seconds, load before/after)."""
+    print("| cell | atoms | optimizer | start | threads | converged | steps | force calls | "
+          "CPU s | wall s | CPU s/call | final max force atoms / cell-filter (eV/Å) | "
+          "max stress (GPa) | V (Å³) | E (eV/atom) | load 1-min before→after |")
+    print("|" + "---|" * 16)
+    for path in paths:
+        with open(path) as fh:
+            for r in json.load(fh):
+                print(f"| {r['cell']} | {r['n_atoms']} | {r['optimizer']} | {r['configuration']} | "
+                      f"{r['threads']} | {'yes' if r['converged'] else 'NO'} | {r['steps']} | "
+                      f"{r['force_calls']} | {r['cpu_s']:.1f} | {r['wall_s']:.1f} | "
+                      f"{r['cpu_s'] / max(r['force_calls'], 1):.2f} | "
+                      f"{r['final_fmax_atoms_eV_per_A']:.3f} / {r['final_fmax_filter_eV_per_A']:.3f} | "
+                      f"{r['final_max_stress_GPa']:.2f} | {r['final_volume_A3']:.1f} | "
+                      f"{r['final_energy_eV_per_atom']:.4f} | {r['load1_before']:.1f}→"
+                      f"{r['load1_after']:.1f} |")
 
 
 if __name__ == "__main__":
