@@ -22,7 +22,9 @@ install: $(STAMP)
 screen: install
 	$(PY) -m nasicon_workflows.screen $(ARGS)
 
+# The HTML report test renders report.html in headless Chromium (Debian package, installed as root).
 test: install
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	$(PY) -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
 
 clean:

@@ -46,7 +46,7 @@ def main() -> None:
     from nasicon_workflows.enumeration import EnumerationRules, enumerate_candidates
 
     gate = SynthesizabilityGate.load_default(args.model or DEFAULT_GATE_MODEL)
-    rules = EnumerationRules()
+    rules = EnumerationRules(step=0.1)  # the 0.1 grid measured here (the default is now 0.25)
     print(
         f"gate: {gate.model_name} on {gate.features}; rules: default (pool of "
         f"{len(rules.dopant_pool)}, 2-5 cations, step 0.1, Na 3.0-4.0)"

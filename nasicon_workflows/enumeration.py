@@ -1,8 +1,16 @@
 """Candidate enumeration and the vectorised million-composition synthesizability screen.
 
 Candidates are NASICON compositions Na_{na} M_2 Si_{si} P_{3-si} O_12 whose M site mixes 2-5 (by
-default) cations of a dopant pool in steps of 0.1 per formula unit, with Na fixed by charge
-neutrality. The default pool is the set of cations of the oxide precursors used by Zuo et al.,
+default) cations of a dopant pool, with Na fixed by charge neutrality.
+
+The composition grid is that of the cell the screen computes, so that every enumerated
+composition is realised exactly by its ordered cell: a cell of n formula units has 2n M sites,
+so M-site amounts are multiples of 2 / (2n) = 1/n per formula unit, and Na (an integer number of
+ions on its 4n Na sites) is a multiple of 1/n as well. By default the cell is the 84-site
+conventional C2/c cell (n = 4, 8 M sites): steps of 0.25. A finer grid needs a larger cell (0.1:
+10 formula units, ~206 atoms, a non-diagonal supercell; see
+:func:`nasicon_workflows.structures.supercell.exact_supercell`); ``step`` or
+``cell_formula_units`` set it. The default pool is the set of cations of the oxide precursors used by Zuo et al.,
 Energy Environ. Sci. 2026, 19, 860 (DOI 10.1039/d5ee06594a).
 
 The enumeration is streamed: element combinations are taken in blocks, every integer partition of
@@ -23,6 +31,7 @@ import numpy as np
 
 from nasicon_workflows.classifier.errors import EmptyEnumerationError, EnumerationRulesError
 from nasicon_workflows.composition import DEFAULT_OXIDATION_STATES, NA_RANGE, NasiconComposition
+from nasicon_workflows.constants import NA_SITES_PER_FU
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +70,8 @@ DEFAULT_DOPANT_POOL = (
     "Mo",
     "W",
 )
+#: Formula units of the default cell: the 84-site conventional C2/c cell (Z = 4, 8 M sites).
+DEFAULT_CELL_FORMULA_UNITS = 4
 #: Shannon radius of Zr4+ in octahedral coordination (CN VI), pm: centre of the radius window.
 ZR_RADIUS_VI_PM = 72.0
 
@@ -76,7 +87,9 @@ class EnumerationRules:
     n_cations
         Inclusive (min, max) number of distinct M-site cations.
     step
-        Composition step per formula unit; 2 / step must be an integer.
+        Composition step per formula unit; 2 / step must be an integer. Default: the grid the
+        cell of ``cell_formula_units`` realises exactly, 1 / cell_formula_units (0.25 for the
+        default 84-site cell).
     radius_window_pm
         Keep pool elements whose octahedral (CN VI) Shannon radius lies within this many pm of
         Zr4+ (72 pm); ``None`` keeps all. The default 35 pm admits the whole default pool (Ca2+
@@ -94,11 +107,17 @@ class EnumerationRules:
         ``high`` entropy class only).
     oxidation_states
         Overrides of the default oxidation states.
+    cell_formula_units
+        Formula units of the cell the compositions will be computed in. Default: 4 (the 84-site
+        cell) when ``step`` is not given, else the smallest cell that realises the grid of
+        ``step`` (:meth:`exact_cell_formula_units`, e.g. 10 for 0.1). Giving both, the rules
+        are refused if the cell cannot realise the grid exactly (M amounts and Si/P; Na then
+        follows as an integer number of ions on the cell's Na sites).
     """
 
     dopant_pool: tuple[str, ...] = DEFAULT_DOPANT_POOL
     n_cations: tuple[int, int] = (2, 5)
-    step: float = 0.1
+    step: float | None = None
     radius_window_pm: float | None = 35.0
     valence_range: tuple[int, int] = (2, 6)
     na_range: tuple[float, float] = (3.0, 4.0)
@@ -106,6 +125,30 @@ class EnumerationRules:
     required_elements: tuple[str, ...] = ()
     min_entropy_R: float = 0.0
     oxidation_states: dict[str, int] = field(default_factory=dict)
+    cell_formula_units: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.step is None:
+            # the grid of the cell: M amounts in multiples of 2 / n_M = 1 / n_fu
+            n_fu = self.cell_formula_units or DEFAULT_CELL_FORMULA_UNITS
+            object.__setattr__(self, "step", 1.0 / n_fu)
+            object.__setattr__(self, "cell_formula_units", n_fu)
+        elif self.cell_formula_units is None and self.step > 0:
+            object.__setattr__(self, "cell_formula_units", self.exact_cell_formula_units())
+
+    def exact_cell_formula_units(self) -> int:
+        """Smallest even number of formula units whose cell realises every grid composition.
+
+        Even: the C-centred C2/c lattice's smallest cell (the primitive one) holds 2 formula
+        units. 0.25 -> 4 (the 84-site cell), 0.1 -> 10, 0.5 -> 2 (4 by the default minimum of
+        :func:`~nasicon_workflows.structures.supercell.exact_supercell`).
+        """
+        from fractions import Fraction
+        from math import lcm
+
+        den = lcm(Fraction(self.step).limit_denominator(1000).denominator,
+                  Fraction(self.si).limit_denominator(1000).denominator, 2)
+        return den
 
     @property
     def units(self) -> int:
@@ -117,6 +160,24 @@ class EnumerationRules:
         problems = []
         if not self.step > 0 or abs(2.0 / self.step - round(2.0 / self.step)) > 1e-9:
             problems.append(f"step {self.step} must be > 0 and divide 2 (e.g. 0.1, 0.25, 0.5)")
+        elif self.cell_formula_units is not None:
+            n = self.cell_formula_units
+            if not isinstance(n, int) or n < 1:
+                problems.append(f"cell_formula_units {n!r} must be a positive integer")
+            elif (abs(self.step * n - round(self.step * n)) > 1e-9
+                  or abs(self.si * n - round(self.si * n)) > 1e-9):
+                need = self.exact_cell_formula_units()
+                problems.append(
+                    f"step {self.step} (Si {self.si}) is not realised exactly by a cell of {n} "
+                    f"formula units ({2 * n} M sites: M amounts in multiples of "
+                    f"{1 / n:.4g}); use step {1 / n:.4g}, or cell_formula_units {need} "
+                    f"(~{need * 21} sites)"
+                )
+            if self.na_range[1] > NA_SITES_PER_FU + 1e-9:
+                problems.append(
+                    f"na_range max {self.na_range[1]} exceeds the {NA_SITES_PER_FU:g} Na sites per "
+                    "formula unit of the cell"
+                )
         lo, hi = self.n_cations
         if not 1 <= lo <= hi:
             problems.append(f"n_cations {self.n_cations} must satisfy 1 <= min <= max")

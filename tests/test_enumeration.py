@@ -102,7 +102,7 @@ def test_default_counts_by_combinatorics():
     # With 2 cations, no Na/radius filter bites when the valence sum stays in range: count the
     # Zr + one-dopant pairs by hand, for Na 3.0-4.0 and step 0.1 (units of 0.1 on 20 M steps).
     rules = EnumerationRules(
-        dopant_pool=DEFAULT_DOPANT_POOL, n_cations=(2, 2), required_elements=("Zr",)
+        dopant_pool=DEFAULT_DOPANT_POOL, n_cations=(2, 2), required_elements=("Zr",), step=0.1
     )
     expected = 0
     for el in DEFAULT_DOPANT_POOL:

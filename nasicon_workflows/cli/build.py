@@ -35,6 +35,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="with --order sqs: SQS on the Na/vacancy sublattice too")
     parser.add_argument("-k", type=int, default=3, help="number of ordered configurations")
     parser.add_argument("--max-atoms", type=int, default=200, help="atom budget of the cell")
+    parser.add_argument("--exact-cell", action="store_true",
+                        help="smallest (possibly non-diagonal) cell that realises the composition "
+                             "exactly; refuse it if none fits --max-atoms")
+    parser.add_argument("--allow-composition-error", action="store_true",
+                        help="with --exact-cell: compute the nearest realisable composition "
+                             "instead of refusing (the error is recorded)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -76,7 +82,8 @@ def write_outputs(doc, out: Path, stage: Path | None = None) -> list[dict]:
             "score": score,
             "score_kind": "ewald_energy_eV" if doc.method == "ewald" else "sqs_objective",
             "ewald_energy_eV": doc.ewald_energies_eV[rank],
-            "supercell": list(doc.supercell),
+            "supercell": list(doc.supercell) if doc.supercell else None,
+            "supercell_matrix": doc.supercell_matrix,
         })
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=1) + "\n")
     if doc.repair_log or doc.defects:
@@ -100,7 +107,9 @@ def run(args: argparse.Namespace) -> int:
     check_seed(args.seed)
     out = resolve_output_dir(args.out, create=False)  # checked now, created when writing
     kwargs = dict(repair=args.repair, method=args.order, k=args.k, max_atoms=args.max_atoms,
-                  seed=args.seed, sqs_na=args.sqs_na)
+                  seed=args.seed, sqs_na=args.sqs_na,
+                  cell_search="exact" if args.exact_cell else "diagonal",
+                  allow_composition_error=args.allow_composition_error)
     if args.formula:
         doc = build_structures(composition=args.formula, **kwargs)
     else:

@@ -33,6 +33,7 @@ from nasicon_workflows.relax.vasp import NasiconDoubleRelaxMaker
 
 __all__ = [
     "DEFAULT_FMAX_EV_PER_A",
+    "DEFAULT_OPTIMIZER",
     "get_relax_maker",
     "maker_from_settings",
     "relax_structure",
@@ -41,6 +42,11 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: ASE optimizer of force-field relaxations (cell and positions together through atomate2's
+#: FrechetCellFilter): the fastest to fmax 0.05 eV/Å on the ordered ME1 and HE1 cells in
+#: benchmarks/bench_relax_convergence.py (docs/relax_convergence.md); atomate2's default is FIRE.
+DEFAULT_OPTIMIZER = "BFGS"
 
 
 def _check_settings(fmax: float, steps: int) -> None:
@@ -56,6 +62,7 @@ def get_relax_maker(
     relax_cell: bool = True,
     steps: int | None = None,
     check: bool = True,
+    optimizer: str | None = None,
     **kwargs: Any,
 ) -> Maker | None:
     """The relaxation maker for a force field or VASP; ``"none"`` gives None.
@@ -75,6 +82,9 @@ def get_relax_maker(
     check
         Check availability first (:func:`check_relax_available`). Set False only to build a
         VASP flow on a machine that submits to another one where VASP is configured.
+    optimizer
+        ASE optimizer of force-field relaxations ("BFGS", "FIRE", "LBFGS", ... as named by
+        atomate2); default :data:`DEFAULT_OPTIMIZER`. Ignored for VASP.
     **kwargs
         Passed to ``ForceFieldRelaxMaker`` (e.g. ``optimizer_kwargs``, ``fix_symmetry``) or, for
         VASP, to :meth:`~nasicon_workflows.relax.settings.VaspRelaxSettings.from_legacy`
@@ -111,6 +121,8 @@ def get_relax_maker(
     spec = FORCE_FIELDS[key]
     relax_kwargs = {"fmax": float(fmax), **kwargs.pop("relax_kwargs", {})}
     calculator_kwargs = {**spec.calculator_kwargs, **kwargs.pop("calculator_kwargs", {})}
+    optimizer_kwargs = {"optimizer": optimizer or DEFAULT_OPTIMIZER,
+                        **kwargs.pop("optimizer_kwargs", {})}
     return ForceFieldRelaxMaker(
         name=kwargs.pop("name", f"{key} relax"),
         force_field_name=spec.mlff,
@@ -118,6 +130,7 @@ def get_relax_maker(
         steps=int(steps),
         relax_kwargs=relax_kwargs,
         calculator_kwargs=calculator_kwargs,
+        optimizer_kwargs=optimizer_kwargs,
         **kwargs,
     )
 
@@ -265,6 +278,7 @@ def relax_structure(
         "fmax_eV_per_A": float(fmax),
         "relax_cell": bool(relax_cell),
         "max_steps": int(steps),
+        "optimizer": getattr(maker, "optimizer_kwargs", {}).get("optimizer"),
         "model": getattr(task_doc, "forcefield_name", None) or key,
         "model_version": getattr(task_doc, "forcefield_version", None),
         "elapsed_s": round(elapsed, 2),

@@ -88,6 +88,8 @@ def build_structures(
     max_atoms: int = 200,
     seed: int = 0,
     sqs_na: bool = False,
+    cell_search: str = "diagonal",
+    allow_composition_error: bool = False,
 ) -> StructuresDocument:
     """Disordered cell of one input, then k ordered charge-neutral supercells.
 
@@ -101,13 +103,17 @@ def build_structures(
     """
     disordered, source, defects, log = disordered_input(composition, structure, refinement, repair)
     configs = order_structure(disordered, k=k, method=method, max_atoms=max_atoms, seed=seed,
-                              sqs_na=sqs_na)
+                              sqs_na=sqs_na, cell_search=cell_search,
+                              allow_composition_error=allow_composition_error)
     best = configs[0]
     return StructuresDocument(
         source=source, disordered_structure=disordered,
         structures=[c.structure for c in configs], scores=[c.score for c in configs],
-        method=method, supercell=best.supercell, target_formula=best.target_formula,
+        method=method, supercell=best.supercell, supercell_matrix=best.supercell_matrix,
+        n_formula_units=best.n_formula_units, target_formula=best.target_formula,
         realised_composition=best.realised_formula, composition_error=best.composition_error,
+        realised_formulas=[c.realised_formula for c in configs],
+        composition_errors=[c.composition_error for c in configs],
         ewald_energies_eV=[c.ewald_energy_eV for c in configs], repair_log=log, defects=defects,
     )
 
@@ -132,6 +138,13 @@ class BuildStructuresMaker(Maker):
         Rebuild defective input structures on the framework (logged) instead of failing.
     sqs_na
         With ``method="sqs"``: SQS also on the Na/vacancy sublattice.
+    cell_search
+        ``"diagonal"`` (multiples of the conventional cell, smallest composition error) or
+        ``"exact"`` (smallest, possibly non-diagonal, cell realising the composition exactly;
+        refuses compositions no cell within ``max_atoms`` realises).
+    allow_composition_error
+        With ``"exact"``: compute the nearest realisable composition (error recorded) instead
+        of refusing.
     """
 
     name: str = "build structures"
@@ -141,6 +154,8 @@ class BuildStructuresMaker(Maker):
     seed: int = 0
     repair: bool = False
     sqs_na: bool = False
+    cell_search: str = "diagonal"
+    allow_composition_error: bool = False
 
     @job(output_schema=StructuresDocument)
     def make(
@@ -160,5 +175,6 @@ class BuildStructuresMaker(Maker):
         return build_structures(
             composition=composition, structure=structure, repair=self.repair,
             method=self.method, k=self.k, max_atoms=self.max_atoms, seed=self.seed,
-            sqs_na=self.sqs_na,
+            sqs_na=self.sqs_na, cell_search=self.cell_search,
+            allow_composition_error=self.allow_composition_error,
         )

@@ -10,9 +10,15 @@ do *not* keep the refined Na site preferences: the electrostatics decides where 
 
 Supercells
 ----------
-Diagonal multiples (n_a, n_b, n_c) of the 84-site conventional cell whose *atom* count (occupied
-sites after rounding) fits ``max_atoms``; the one with the smallest composition error wins, ties
-go to fewer atoms, then to the more compact cell (largest shortest perpendicular width).
+``cell_search="diagonal"`` (default): diagonal multiples (n_a, n_b, n_c) of the 84-site
+conventional cell whose *atom* count (occupied sites after rounding) fits ``max_atoms``; the one
+with the smallest composition error wins, ties go to fewer atoms, then to the more compact cell
+(largest shortest perpendicular width).
+
+``cell_search="exact"``: the smallest, possibly non-diagonal, supercell of the primitive cell that
+realises the composition exactly (:func:`nasicon_workflows.structures.supercell.exact_supercell`),
+or a :class:`~nasicon_workflows.structures.supercell.CompositionNotRealisableError` naming the
+nearest realisable composition unless ``allow_composition_error``.
 """
 
 from __future__ import annotations
@@ -63,14 +69,28 @@ class SupercellChoice:
         Element amounts per formula unit.
     composition_error
         Largest |realised - target| amount per formula unit.
+    matrix
+        Supercell rows in units of the conventional cell vectors (half-integers allowed: the cell
+        is C-centred); None for the diagonal ``scaling``.
+    n_formula_units
+        Formula units in the supercell (None: 4 x the product of ``scaling``).
     """
 
-    scaling: tuple[int, int, int]
+    scaling: tuple[int, int, int] | None
     counts: dict[str, dict[str | None, int]]
     n_atoms: int
     target_amounts: dict[str, float]
     realised_amounts: dict[str, float]
     composition_error: float
+    matrix: tuple[tuple[float, float, float], ...] | None = None
+    n_formula_units: int | None = None
+
+    @property
+    def supercell_matrix(self) -> list[list[float]]:
+        """Supercell rows in units of the conventional cell vectors (diagonal or not)."""
+        if self.matrix is not None:
+            return [list(r) for r in self.matrix]
+        return np.diag(np.asarray(self.scaling, dtype=float)).tolist()
 
 
 def _pool_targets(structure: Structure) -> tuple[dict[str, dict[str, float]], dict[str, int], dict[str, int]]:
@@ -302,6 +322,8 @@ def order_structure(
     n_sweeps: int = 1000,
     sqs_iterations: int = 1_000_000,
     sqs_na: bool = False,
+    cell_search: str = "diagonal",
+    allow_composition_error: bool = False,
 ) -> list[OrderedConfiguration]:
     """k distinct ordered, charge-neutral supercells of a disordered NASICON cell.
 
@@ -332,6 +354,14 @@ def order_structure(
     sqs_na
         SQS also on the Na/vacancy sublattice (its own sublattice in sqsgenerator's split
         mode) instead of Ewald-ordering it.
+    cell_search
+        ``"diagonal"``: diagonal multiples of the conventional cell with the smallest composition
+        error (:func:`choose_supercell`); ``"exact"``: the smallest, possibly non-diagonal,
+        cell that realises the composition exactly
+        (:func:`~nasicon_workflows.structures.supercell.exact_supercell`).
+    allow_composition_error
+        With ``"exact"``: compute the nearest realisable composition (its error recorded)
+        instead of refusing a composition no cell within ``max_atoms`` realises.
 
     Returns
     -------
@@ -344,14 +374,25 @@ def order_structure(
         Unknown method, k < 1, or species without oxidation states.
     AtomBudgetError
         No supercell within ``max_atoms``.
+    CompositionNotRealisableError
+        ``cell_search="exact"``, no exact cell within ``max_atoms`` and not
+        ``allow_composition_error``.
     """
+    if cell_search not in ("diagonal", "exact"):
+        raise OrderingError(f"Unknown cell_search {cell_search!r}; choose 'diagonal' or 'exact'.")
     if method not in METHODS:
         raise OrderingError(f"Unknown ordering method {method!r}; choose one of {', '.join(METHODS)}.")
     if not isinstance(k, int) or k < 1:
         raise OrderingError(f"k must be a positive integer, got {k!r}.")
-    choice = choose_supercell(structure, max_atoms)
+    if cell_search == "exact":
+        from nasicon_workflows.structures.supercell import exact_supercell, supercell_of
+
+        choice = exact_supercell(structure, max_atoms, allow_error=allow_composition_error)
+        sc = supercell_of(structure, np.array(choice.supercell_matrix))
+    else:
+        choice = choose_supercell(structure, max_atoms)
+        sc = _supercell(structure, choice.scaling)
     _, _, oxi = _pool_targets(structure)
-    sc = _supercell(structure, choice.scaling)
     n_fu = Z_CONVENTIONAL * len(sc) / 84
     matrix = _unit_ewald_matrix(sc)
     perms = symmetry_permutations(sc)
@@ -426,8 +467,10 @@ def _config(
     error = max(abs(realised.get(el, 0.0) - target.get(el, 0.0)) for el in set(target) | set(realised))
     return OrderedConfiguration(
         structure=ordered, score=score, method=method, rank=rank, supercell=choice.scaling,
+        supercell_matrix=choice.supercell_matrix, n_formula_units=float(n_fu),
         ewald_energy_eV=energy, ewald_energy_eV_per_atom=energy / len(ordered), net_charge=net,
         target_formula=_formula(target), realised_formula=_formula(realised, target),
         target_amounts=target, realised_amounts=realised, composition_error=float(error),
+        composition_exact=bool(error < 1e-6),
         correlation_mismatch=objective, seed=seed,
     )

@@ -53,7 +53,14 @@ class OrderedConfiguration(BaseModel):
     )
     method: Literal["ewald", "sqs"]
     rank: int = Field(description="0 = best score among the returned configurations")
-    supercell: tuple[int, int, int] = Field(description="multiples of the conventional C2/c cell")
+    supercell: tuple[int, int, int] | None = Field(
+        description="multiples of the conventional C2/c cell; None for a non-diagonal cell"
+    )
+    supercell_matrix: list[list[float]] | None = Field(
+        None, description="supercell rows in units of the conventional a, b, c (half-integers: "
+        "the cell is C-centred)"
+    )
+    n_formula_units: float | None = Field(None, description="formula units in the ordered cell")
     ewald_energy_eV: float = Field(description="Ewald energy of the cell (eV), for every method")
     ewald_energy_eV_per_atom: float
     net_charge: float = Field(description="sum of oxidation states in the cell (e)")
@@ -63,6 +70,9 @@ class OrderedConfiguration(BaseModel):
     realised_amounts: dict[str, float]
     composition_error: float = Field(
         description="largest |realised - target| element amount per formula unit"
+    )
+    composition_exact: bool | None = Field(
+        None, description="realised composition equals the target (error < 1e-6)"
     )
     correlation_mismatch: float | None = Field(
         None, description="SQS only: objective (weighted pair-correlation mismatch)"
@@ -80,10 +90,22 @@ class StructuresDocument(BaseModel):
     structures: list[Structure] = Field(description="ordered cells, best score first")
     scores: list[float] = Field(description="Ewald energy (eV) or SQS objective per structure")
     method: str
-    supercell: tuple[int, int, int]
+    supercell: tuple[int, int, int] | None = Field(
+        description="multiples of the conventional cell; None for a non-diagonal cell"
+    )
+    supercell_matrix: list[list[float]] | None = Field(
+        None, description="supercell rows in units of the conventional a, b, c"
+    )
+    n_formula_units: float | None = None
     target_formula: str
     realised_composition: str = Field(description="realised formula per formula unit")
     composition_error: float
+    realised_formulas: list[str] = Field(
+        default_factory=list, description="realised formula of every ordered structure"
+    )
+    composition_errors: list[float] = Field(
+        default_factory=list, description="composition error of every ordered structure"
+    )
     ewald_energies_eV: list[float]
     repair_log: list[RepairEntry] = Field(default_factory=list)
     defects: list[Defect] = Field(default_factory=list, description="defects found (and repaired)")
