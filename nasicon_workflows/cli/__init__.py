@@ -29,6 +29,8 @@ COMMAND_MODULES = (
     "vasp_inputs",
     "bvse",
     "screen",
+    "kmc",
+    "validate_transport",
 )
 
 
