@@ -74,8 +74,8 @@ def kmc_blocks(occ0, site_e, hop_ptr, hop_dst, hop_vec, hop_kra, hop_v, int_ptr,
     n_blocks
         Number of sampling blocks.
     block_time_s
-        Simulated time per block; if <= 0 it is set to the mean time of ``n_equil // n_blocks``...
-        i.e. the equilibration's mean time per hop times ``max_hops / n_blocks``.
+        Simulated time per block; if <= 0 it is the equilibration's mean time per hop times
+        ``max_hops / n_blocks``.
     max_hops
         Upper bound of the production hops (sampling stops at the first full block past it).
     seed
@@ -133,7 +133,10 @@ def kmc_blocks(occ0, site_e, hop_ptr, hop_dst, hop_vec, hop_kra, hop_v, int_ptr,
             if block < 0:
                 t_equil = t
                 if tau <= 0.0:
-                    tau = (t / max(hops, 1)) * max_hops / n_blocks
+                    # Block length from the mean time per equilibration hop (or, with no
+                    # equilibration, from the current total rate).
+                    mean_dt = t / hops if hops > 0 else 1.0 / total
+                    tau = mean_dt * max_hops / n_blocks
                 block = 0
                 next_boundary = t + tau
                 for p in range(n_part):
