@@ -25,6 +25,7 @@ the three criteria it passes. This is a stated, simple rule, not a fitted one.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -257,7 +258,7 @@ def validate_transport(
     from nasicon_workflows.bvse.engine import compute_landscape
     from nasicon_workflows.bvse.pathways import analyse_landscape
     from nasicon_workflows.transport.kmc import run_kmc_temperatures
-    from nasicon_workflows.transport.lattice import build_na_lattice
+    from nasicon_workflows.transport.lattice import build_na_lattice, interaction_parameters
     from nasicon_workflows.transport.series import SERIES_X, relaxed_series_cell
 
     out_dir = Path(out_dir)
@@ -276,9 +277,14 @@ def validate_transport(
         t2 = time.perf_counter()
         point = SeriesPoint(x=x, formula=meta["formula"], cell=meta, E_1D=bv.E_1D, E_2D=bv.E_2D,
                             E_3D=bv.E_3D)
+        base = build_na_lattice(cell, resolution=resolution, landscape=landscape)
         for inter in list(interactions) + list(sensitivity):
             spec = _variant(inter)
-            lattice = build_na_lattice(cell, resolution=resolution, landscape=landscape, **spec)
+            # Same sites, hops and saddles; only the Na-Na term changes.
+            lattice = dataclasses.replace(base, interaction=spec["interaction"],
+                                          interaction_params=interaction_parameters(
+                                              spec["interaction"], spec.get("epsilon_r"),
+                                              spec.get("screening_length_A")))
             doc = run_kmc_temperatures(lattice, temperatures_K, n_runs=n_runs,
                                        hops_per_ion=hops_per_ion)
             point.kmc[inter] = _kmc_summary(doc)
