@@ -272,3 +272,30 @@ def test_validation_scoring_and_status(tmp_path):
     status = transport_validation_status(path)
     assert status["validated"] and "OUTSIDE [1.5, 2.5]" in status["statement"]
     assert "10.1038/s41467-022-32190-7" in status["statement"]
+
+
+def test_shipped_validation_is_consistent_with_its_points():
+    from nasicon_workflows.transport.validation import (
+        SeriesPoint,
+        _criteria,
+        recommended_weights,
+        transport_validation_status,
+    )
+
+    status = transport_validation_status()
+    assert status["source"].endswith("transport_validation.json")
+    from importlib import resources
+
+    data = json.loads(resources.files("nasicon_workflows.data")
+                      .joinpath("transport_validation.json").read_text())
+    points = [SeriesPoint(**p) for p in data["points"]]
+    assert [p.x for p in points] == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
+    assert all(p.cell["converged"] and p.cell["fmax_eV_per_A"] == 0.05 for p in points)
+    crit = _criteria(points)
+    for name in ("bvse", "kmc_softbv", "kmc_none"):
+        for key in ("x_of_maximum", "maximum_in_window", "nzsp_in_window", "x0_tenfold_worse"):
+            assert crit[name][key] == data["criteria"][name][key]
+    assert recommended_weights(crit)["kmc_softbv"] == data["recommended_weights"]["kmc_softbv"]
+    assert status["validated"] == any(
+        c["maximum_in_window"] and c["nzsp_in_window"] and c["x0_tenfold_worse"]
+        for n, c in crit.items() if not n.startswith("kmc_coulomb"))
