@@ -27,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--hops-per-ion", type=float, default=400)
     parser.add_argument("--resolution", type=float, default=0.1, help="BVSE grid, Å (0.1)")
+    parser.add_argument("--ordering", type=int, default=0,
+                        help="Ewald rank of the ordering (0 = lowest; 1 = second lowest ...)")
     parser.add_argument("--no-relax", action="store_true",
                         help="skip CHGNet (unrelaxed cells; quick check, not a validation)")
     parser.add_argument("--sensitivity", nargs="*", default=[], metavar="VARIANT",
@@ -56,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
     for name in args.sensitivity:
         _variant(name)
     _check(args.temperatures, args.runs, args.hops_per_ion, 50, 40, 1e13)
+    if args.ordering < 0:
+        raise KMCSettingsError(f"--ordering must be >= 0, got {args.ordering}")
     if len(args.temperatures) < 2:
         raise KMCSettingsError("give at least two --temperatures for the Arrhenius fit")
     if args.x is not None and any(not (0 <= x <= 3) or abs(2 * x - round(2 * x)) > 1e-9
@@ -68,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     doc = validate_transport(out, xs=args.x, temperatures_K=args.temperatures, n_runs=args.runs,
                              hops_per_ion=args.hops_per_ion, resolution=args.resolution,
                              relax=not args.no_relax, sensitivity=args.sensitivity,
+                             ordering=args.ordering,
                              progress=None if args.json else (lambda s: print(s, file=sys.stderr)))
     atomic_write_text(out / "validation.json", json.dumps(_clean(doc), indent=2))
     if args.json:

@@ -39,6 +39,7 @@ def relaxed_series_cell(
     fmax: float = 0.05,
     steps: int = 1000,
     relax: bool = True,
+    ordering: int = 0,
 ) -> tuple[Structure, dict]:
     """The ordered (and CHGNet-relaxed) 84-site cell of one series member, from cache if present.
 
@@ -54,6 +55,8 @@ def relaxed_series_cell(
         Maximum optimiser steps.
     relax
         False: skip the relaxation and return the unrelaxed ordered cell (for quick checks only).
+    ordering
+        Which Ewald-ranked ordering (0 = lowest Ewald energy, 1 = second lowest, ...).
 
     Returns
     -------
@@ -63,17 +66,22 @@ def relaxed_series_cell(
     from nasicon_workflows.structures import disordered_structure, order_structure
 
     formula = series_formula(x)
-    tag = f"x{x:g}" + ("_relaxed" if relax else "_unrelaxed")
+    tag = f"x{x:g}" + (f"_o{ordering}" if ordering else "") + ("_relaxed" if relax else "_unrelaxed")
     cif, meta_file = cache_dir / f"{tag}.cif", cache_dir / f"{tag}.json"
     if cif.is_file() and meta_file.is_file():
         meta = json.loads(meta_file.read_text())
         if meta.get("fmax_eV_per_A") == fmax or not relax:
             meta["from_cache"] = True
             return Structure.from_file(str(cif)), meta
-    config = order_structure(disordered_structure(formula), k=1, method="ewald", max_atoms=84)[0]
-    cell = config.structure
-    meta = {"x": x, "formula": formula, "n_sites": len(cell), "ordering": "ewald, lowest",
-            "relaxed": relax}
+    configs = order_structure(disordered_structure(formula), k=ordering + 1, method="ewald",
+                              max_atoms=84)
+    if ordering >= len(configs):
+        from nasicon_workflows.transport.errors import TransportError
+
+        raise TransportError(f"{formula} has only {len(configs)} distinct Ewald orderings")
+    cell = configs[ordering].structure
+    meta = {"x": x, "formula": formula, "n_sites": len(cell),
+            "ordering": f"ewald, rank {ordering} (0 = lowest)", "relaxed": relax}
     if relax:
         from nasicon_workflows.relax import relax_structure
 

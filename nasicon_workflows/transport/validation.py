@@ -223,6 +223,7 @@ def validate_transport(
     sensitivity=(),
     relax: bool = True,
     fmax: float = 0.05,
+    ordering: int = 0,
     progress=None,
 ) -> TransportValidationDocument:
     """Build, relax (cached), and analyse the x-series with BVSE and KMC; score against LITERATURE.
@@ -246,6 +247,8 @@ def validate_transport(
         ranking weight (chosen after seeing the target, so not a validation).
     relax
         CHGNet relaxation to ``fmax`` (False: unrelaxed ordered cells, for quick checks only).
+    ordering
+        Ewald rank of the Si/P + Na ordering (0 = lowest; 1 checks the sensitivity to it).
     progress
         Optional callable receiving one line of text per finished step.
 
@@ -270,7 +273,7 @@ def validate_transport(
     load_start = os.getloadavg()
     for x in xs:
         t0 = time.perf_counter()
-        cell, meta = relaxed_series_cell(x, cache, fmax=fmax, relax=relax)
+        cell, meta = relaxed_series_cell(x, cache, fmax=fmax, relax=relax, ordering=ordering)
         t1 = time.perf_counter()
         landscape = compute_landscape(cell, ion="Na", resolution=resolution)
         bv = analyse_landscape(landscape)
@@ -305,7 +308,7 @@ def validate_transport(
         settings={"xs": list(xs), "temperatures_K": list(temperatures_K), "n_runs": n_runs,
                   "hops_per_ion": hops_per_ion, "bvse_resolution_A": resolution,
                   "interactions": list(interactions), "sensitivity": list(sensitivity),
-                  "relax": relax, "fmax_eV_per_A": fmax,
+                  "relax": relax, "fmax_eV_per_A": fmax, "ordering": ordering,
                   "reference_temperature_K": REFERENCE_T_K},
         environment={"wall_s": round(time.perf_counter() - t_start, 1),
                      "loadavg_start": load_start, "loadavg_end": os.getloadavg(),
