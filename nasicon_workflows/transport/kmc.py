@@ -511,6 +511,9 @@ class KMCMaker(Maker):
         Smallest perpendicular width of the KMC box in Å.
     seed
         Base random seed.
+    extra
+        Further keywords of :func:`~nasicon_workflows.transport.lattice.build_na_lattice`
+        (``hop_cutoff_A``, ``tube_radius_A``, ``interaction_cutoff_A``, ...).
     """
 
     name: str = "kmc"
