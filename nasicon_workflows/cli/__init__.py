@@ -31,6 +31,8 @@ COMMAND_MODULES = (
     "bvse",
     "screen",
     "eis",
+    "kmc",
+    "validate_transport",
 )
 
 
