@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "relax",
     "vasp_inputs",
     "bvse",
+    "md",
     "screen",
 )
 
