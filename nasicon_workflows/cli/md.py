@@ -36,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="steps between stored frames (default 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of velocities and MCMC")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    parser.add_argument("--device", default=None, help="torch device of the force field, e.g. cuda")
+    parser.add_argument("--device", default=None,
+                        help="torch device, e.g. cuda (default: a GPU if torch sees one, else cpu)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument(
         "--out", metavar="DIR",
@@ -63,9 +64,6 @@ def run(args: argparse.Namespace) -> int:
     )
 
     out = resolve_output_dir(args.out) if args.out else None
-    kwargs = {}
-    if args.device:
-        kwargs["calculator_kwargs"] = {"device": args.device}
     maker = MDTransportMaker(
         force_field=args.force_field,
         temperatures_K=tuple(args.temperatures or DEFAULT_TEMPERATURES_K),
@@ -74,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         n_production_steps=args.production_steps,
         traj_interval=args.traj_interval,
         seed=args.seed,
-        **kwargs,
+        device=args.device,
     )
     maker.check()  # temperatures, run length and force field, before reading weights
     try:

@@ -228,8 +228,11 @@ class MDTransportMaker(Maker):
         Assumed Haven ratio of the Nernst–Einstein conductivity (1: uncorrelated ions).
     seed
         Seed of the initial velocities, the Langevin noise is ASE's own, the MCMC.
+    device
+        Torch device of the force field ("cpu", "cuda", "cuda:1"). None: the calculator's own
+        choice - CHGNet and SevenNet both take a CUDA GPU when torch sees one.
     calculator_kwargs
-        Extra keyword arguments of the ASE calculator (e.g. ``{"device": "cuda"}``).
+        Extra keyword arguments of the ASE calculator.
     """
 
     name: str = "md transport"
@@ -245,6 +248,7 @@ class MDTransportMaker(Maker):
     min_msd_A2: float | None = None
     haven_ratio: float = 1.0
     seed: int = 0
+    device: str | None = None
     calculator_kwargs: dict = field(default_factory=dict)
 
     def check(self) -> list[float]:
@@ -288,11 +292,16 @@ class MDTransportMaker(Maker):
 
         from nasicon_workflows.relax.availability import FORCE_FIELDS
 
-        spec = FORCE_FIELDS[self.force_field.lower()]
+        key = self.force_field.lower()
+        spec = FORCE_FIELDS[key]
+        calc_kwargs = {**spec.calculator_kwargs, **self.calculator_kwargs}
+        if self.device:
+            # CHGNetCalculator(use_device=...), SevenNetCalculator(device=...)
+            calc_kwargs["use_device" if key == "chgnet" else "device"] = self.device
         return ForceFieldMDMaker(
             name=name,
             force_field_name=spec.mlff,
-            calculator_kwargs={**spec.calculator_kwargs, **self.calculator_kwargs},
+            calculator_kwargs=calc_kwargs,
             ensemble="nvt",
             dynamics="langevin",
             temperature=float(temperature),
@@ -354,6 +363,7 @@ class MDTransportMaker(Maker):
             "traj_interval": self.traj_interval,
             "start_fraction": self.start_fraction,
             "seed": self.seed,
+            "device": self.device or "auto",
             "diffusion_analysis": "kinisi Bayesian MSD regression",
         }
         analysis = analyse_md_transport(
