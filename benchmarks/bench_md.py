@@ -37,7 +37,8 @@ def benchmark_cell(n_sites: int):
         parent.make_supercell([1, 1, 2])
     elif n_sites != 84:
         raise SystemExit(f"--sites must be 84 or 168, got {n_sites}")
-    return order_structure(parent, k=1, method="ewald", max_atoms=n_sites, n_restarts=8)[0].structure
+    configs = order_structure(parent, k=1, method="ewald", max_atoms=n_sites, n_restarts=8)
+    return configs[0].structure
 
 
 def _run(n_sites: int, threads: int, steps: int, queue) -> None:

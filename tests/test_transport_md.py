@@ -185,3 +185,17 @@ def test_chgnet_md_smoke(tmp_path):
     assert 1e-3 < res.msd_final_A2 < 2.0
     assert not res.diffusive and doc.Ea_eV is None
     assert any("too short" in w for w in doc.warnings)
+
+
+def test_gpu_worker_routing_of_docs_snippet():
+    """The name filters of docs/md.md send the MD jobs, and only them, to the GPU worker."""
+    pytest.importorskip("jobflow_remote")
+    from jobflow_remote import set_run_config
+
+    structure = random_walk(1e-5, n_frames=1)[0]
+    flow = MDTransportMaker(temperatures_K=(800, 1000)).make(structure)
+    for name in ("md equilibration", "md production"):
+        set_run_config(flow, name_filter=name, worker="gpu", exec_config="md_gpu")
+    workers = {j.name: j.config.manager_config.get("worker") for j in flow.jobs}
+    assert workers.pop("md transport analysis") is None
+    assert set(workers.values()) == {"gpu"} and len(workers) == 4

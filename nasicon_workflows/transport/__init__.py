@@ -1,1 +1,1 @@
-"""Na-ion transport tiers beyond BVSE: machine-learned molecular dynamics (and lattice kinetic Monte Carlo)."""
+"""Na-ion transport tiers beyond BVSE: machine-learned molecular dynamics and lattice KMC."""
