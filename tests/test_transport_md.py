@@ -199,3 +199,35 @@ def test_gpu_worker_routing_of_docs_snippet():
     workers = {j.name: j.config.manager_config.get("worker") for j in flow.jobs}
     assert workers.pop("md transport analysis") is None
     assert set(workers.values()) == {"gpu"} and len(workers) == 4
+
+
+def test_cli_writes_document_and_plots(tmp_path, monkeypatch, capsys):
+    """CLI success path: JSON summary, md_transport.json, msd.png, arrhenius.png. The MD itself is
+    replaced by synthetic random walks (the real MD path is the slow smoke test)."""
+    import json
+
+    import nasicon_workflows.transport.md as md_module
+    from nasicon_workflows.transport.md import analyse_md_transport
+
+    temps = [700.0, 1000.0]
+    trajs = [random_walk(1e-2 * math.exp(-0.3 / (BOLTZMANN_eV_PER_K * t)), seed=i)
+             for i, t in enumerate(temps)]
+
+    def fake_run(structure, maker=None, **kwargs):
+        assert sorted(maker.temperatures_K) == temps
+        return analyse_md_transport.original(trajs, temps, 2.0, 10, min_msd_A2=1.0)
+
+    monkeypatch.setattr(md_module, "run_md_transport", fake_run)
+    cif = tmp_path / "cell.cif"
+    trajs[0][0].to(filename=str(cif))
+    out = tmp_path / "out"
+    code = main(["md", str(cif), "--temperatures", "1000", "700", "--json", "--out", str(out)])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["Ea_ci95_eV"][0] < 0.3 < summary["Ea_ci95_eV"][1]
+    assert summary["haven_ratio_assumed"] == 1.0
+    assert [r["diffusive"] for r in summary["per_temperature"]] == [True, True]
+    full = json.loads((out / "md_transport.json").read_text())
+    assert len(full["per_temperature"][0]["msd_A2"]) > 10
+    for png in ("msd.png", "arrhenius.png"):
+        assert (out / png).read_bytes()[:4] == b"\x89PNG"
