@@ -47,7 +47,7 @@ __all__ = [
     "nernst_einstein_S_per_cm",
     "plot_arrhenius",
     "plot_msd",
-    "shortest_mobile_distance_A",
+    "hop_distance_A",
 ]
 
 #: Highest MD temperature accepted (K). NASICON frameworks decompose/melt well below this and
@@ -84,8 +84,8 @@ class DiffusionDocument(BaseModel):
         description="MSD of the mobile ion at the longest time interval (kinisi estimate)"
     )
     min_msd_A2: float = Field(
-        description="MSD required for the diffusive regime (default: squared shortest distance "
-        "between mobile ions, i.e. about one hop per ion)"
+        description="MSD required for the diffusive regime (default: squared median nearest "
+        "mobile-mobile distance, i.e. about one hop per ion)"
     )
     diffusive: bool = Field(description="msd_final_A2 >= min_msd_A2")
     D_cm2_per_s: float | None = Field(None, description="posterior median of D*")
@@ -178,16 +178,18 @@ def mobile_indices(structure: Structure, mobile_ion: str = "Na") -> list[int]:
     return idx
 
 
-def shortest_mobile_distance_A(structure: Structure, mobile_ion: str = "Na") -> float:
-    """Shortest periodic distance between two mobile ions (Å), a proxy for one hop length."""
+def hop_distance_A(structure: Structure, mobile_ion: str = "Na") -> float:
+    """Typical hop length (Å): the median over mobile ions of the distance to the nearest other
+    mobile ion (periodic). The median, not the minimum, so that one close pair in a thermal
+    snapshot does not set the scale."""
     idx = mobile_indices(structure, mobile_ion)
+    if len(idx) == 1:
+        # One ion: the distance to its own periodic image.
+        return float(min(structure.lattice.abc))
     coords = structure.frac_coords[idx]
     d = structure.lattice.get_all_distances(coords, coords)
     np.fill_diagonal(d, np.inf)
-    if len(idx) == 1:
-        # One ion: its shortest distance to its own periodic image.
-        return float(min(structure.lattice.abc))
-    return float(d.min())
+    return float(np.median(d.min(axis=1)))
 
 
 def nernst_einstein_S_per_cm(
@@ -278,8 +280,8 @@ def analyse_diffusion(
         and caged regime at short times).
     min_msd_A2
         MSD the mobile ion must reach at the longest interval for the run to count as
-        diffusive. Default: the squared shortest distance between mobile ions in the first
-        frame, i.e. about one hop per ion.
+        diffusive. Default: the square of :func:`hop_distance_A` of the first frame (median
+        nearest mobile-mobile distance), i.e. about one hop per ion.
     n_intervals
         Number of time intervals (evenly spaced) at which the MSD is evaluated.
     n_samples
@@ -317,7 +319,7 @@ def analyse_diffusion(
     min_frames = max(10, 2 * int(1 / start_fraction))
     frame_dt_fs = time_step_fs * int(step_skip)
     duration_ps = (n_frames - 1) * frame_dt_fs / 1000.0
-    hop_A = shortest_mobile_distance_A(first, mobile_ion)
+    hop_A = hop_distance_A(first, mobile_ion)
     min_msd = float(hop_A**2 if min_msd_A2 is None else min_msd_A2)
     if n_frames < min_frames:
         raise DiffusionRegimeError(
@@ -356,7 +358,7 @@ def analyse_diffusion(
         msg = (
             f"{mobile_ion} MSD reaches only {msd[-1]:.2f} Å² in {duration_ps:.3g} ps at "
             f"{temperature_K:g} K, below the {min_msd:.2f} Å² of about one hop per ion "
-            f"(shortest {mobile_ion}-{mobile_ion} distance {hop_A:.2f} Å): the run is too short "
+            f"(median nearest {mobile_ion}-{mobile_ion} distance {hop_A:.2f} Å): the run is too short "
             "or too cold for the diffusive regime - run longer or hotter"
         )
         if require_diffusive:

@@ -223,7 +223,7 @@ class MDTransportMaker(Maker):
     start_fraction
         Start of the linear MSD fit as a fraction of the production length.
     min_msd_A2
-        MSD needed for the diffusive regime (default: squared shortest Na–Na distance).
+        MSD needed for the diffusive regime (default: squared median nearest Na–Na distance).
     haven_ratio
         Assumed Haven ratio of the Nernst–Einstein conductivity (1: uncorrelated ions).
     seed
