@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "relax",
     "vasp_inputs",
     "bvse",
+    "md",
     "screen",
     "eis",
     "kmc",
