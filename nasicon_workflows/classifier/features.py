@@ -213,5 +213,10 @@ def training_data(dataset=None, convention: str = "paper"):
     from nasicon_workflows.datasets import load_synthesis_dataset
 
     data = load_synthesis_dataset() if dataset is None else dataset
-    frame = features_frame(list(data["composition"]), convention)
+    # Recorded outcomes keep their nominal formula even with Na above the 4 Na sites (Table S1
+    # rows 50-58, all non-synthesizable): a labelled failure, never a candidate.
+    comps = [
+        NasiconComposition.from_formula(f, allow_excess_na=True) for f in data["composition"]
+    ]
+    frame = features_frame(comps, convention)
     return frame, np.asarray(data["synthesizable"], dtype=int)
