@@ -707,7 +707,9 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     if y is None:
         _, y = training_data(None, report.protocol.get("convention", "paper"))
-    (out / "metrics.json").write_text(json.dumps(report.model_dump(), indent=2))
+    from nasicon_workflows.fileio import atomic_savefig, atomic_write_text
+
+    atomic_write_text(out / "metrics.json", json.dumps(report.model_dump(), indent=2))
     for name, ev in report.models.items():
         fig, axes = plt.subplots(1, 3, figsize=(13, 4))
         cm = np.asarray(ev.loo_confusion_matrix)
@@ -737,10 +739,10 @@ def write_report(
         axes[2].set_title("calibration")
         axes[2].legend(loc="upper left")
         fig.tight_layout()
-        fig.savefig(out / f"{name}.png", dpi=110)
+        atomic_savefig(fig, out / f"{name}.png", dpi=110, bbox_inches=None)
         plt.close(fig)
     _importance_plot(report, out / "drop_column_importance.png", plt)
-    (out / "report.md").write_text(markdown_report(report))
+    atomic_write_text(out / "report.md", markdown_report(report))
     return out
 
 
@@ -756,7 +758,9 @@ def _importance_plot(report, path, plt):
         ax.tick_params(labelsize=7)
     fig.supxlabel("increase in CV error when the feature is removed")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    from nasicon_workflows.fileio import atomic_savefig
+
+    atomic_savefig(fig, path, dpi=100, bbox_inches=None)
     plt.close(fig)
 
 
@@ -804,6 +808,44 @@ def markdown_report(report: EvaluationReport) -> str:
             f"| {name} | {a.mean:.3f} ± {a.std:.3f} | "
             f"{100 * ev.random_split_fraction_at_published:.1f} % |"
         )
+    lines += [
+        "",
+        "## Grouped protocols (pooled out-of-group predictions, bootstrap std)",
+        "",
+        "| model | dopant-out accuracy | dopant-out balanced acc. | dopant-out ROC-AUC | "
+        "dopant-out Brier | per-element accuracy (mean ± std) | entropy-out accuracy | "
+        "entropy-out ROC-AUC | entropy-out Brier | per class (low, medium, high) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, ev in report.models.items():
+        d, e = ev.grouped_dopant, ev.grouped_entropy
+        if not d or not e:
+            continue
+        ga = ev.grouped_dopant_group_accuracy
+        per = ", ".join(f"{v:.2f}" for v in ev.grouped_entropy_per_class.values())
+        lines.append(
+            f"| {name} | {d['accuracy'].mean:.3f} ± {d['accuracy'].std:.3f} | "
+            f"{d['balanced_accuracy'].mean:.3f} ± {d['balanced_accuracy'].std:.3f} | "
+            f"{d['roc_auc'].mean:.3f} ± {d['roc_auc'].std:.3f} | "
+            f"{d['brier'].mean:.3f} ± {d['brier'].std:.3f} | "
+            f"{ga.mean:.3f} ± {ga.std:.3f} ({ga.n} elements) | "
+            f"{e['accuracy'].mean:.3f} ± {e['accuracy'].std:.3f} | "
+            f"{e['roc_auc'].mean:.3f} ± {e['roc_auc'].std:.3f} | "
+            f"{e['brier'].mean:.3f} ± {e['brier'].std:.3f} | {per} |"
+        )
+    if report.selection_optimism:
+        o = report.selection_optimism
+        picks = ", ".join(
+            f"{k.split('.', 1)[1]} {100 * v:.0f} %"
+            for k, v in sorted(report.selection_optimism.items())
+            if k.startswith("pick_frequency.")
+        )
+        lines += [
+            "",
+            f"Selection optimism ({int(o['n_bootstrap'])} bootstrap resamples of the dopant-out "
+            f"pooled predictions): ROC-AUC {o['roc_auc']:+.3f}, Brier {o['brier']:+.3f} "
+            f"(in-sample minus out-of-sample of the picked model). Picks: {picks}.",
+        ]
     lines += [
         "",
         "## Drop-column importance (increase in CV error)",

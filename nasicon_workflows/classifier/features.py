@@ -17,12 +17,14 @@ Extra features (``extended`` set), all site-fraction weighted over the M site (x
 ``n_m_cations``
     Number of distinct M-site cations.
 
-Physics features (``physics`` set = ``extended`` + these two):
+Physics features (``physics`` set = ``extended`` + the predicted E_hull; ``stability`` set =
+entropy, Na and the predicted E_hull):
 
 ``si``
-    Si per formula unit (P = 3 - Si): the polyanion. All 58 training rows are Si2P, so a
-    classifier learns nothing from this column alone; non-Si2P compositions are judged through
-    the next feature, whose model was trained on 1,081 DFT compositions with Si 0-3.
+    Si per formula unit (P = 3 - Si): the polyanion, reported with every score. All 58 training
+    rows are Si2P, so as a direct classifier input it carries no label information (its learned
+    weight could only be zero or spurious); non-Si2P compositions are judged through the next
+    feature, whose model was trained on 1,081 DFT compositions with Si 0-3 and reads Si.
 ``ehull_1000K_meV_per_atom``
     E_hull(1000 K) predicted by :mod:`nasicon_workflows.stability` (trained on the DFT data of
     Ouyang et al., Nat. Commun. 2021, 12, 5752); it carries Na, Si/P and M-cation stability
@@ -73,8 +75,10 @@ FEATURE_SETS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "published": tuple(PUBLISHED_FEATURES),
         "extended": tuple(PUBLISHED_FEATURES) + EXTRA_FEATURES,
-        "physics": tuple(PUBLISHED_FEATURES) + EXTRA_FEATURES + PHYSICS_FEATURES,
-        "stability": ("entropy_R", *PHYSICS_FEATURES, "na"),
+        # Si is constant (2) in all 58 rows: as a direct classifier input it could only add a
+        # spurious offset; the polyanion reaches the gate through the E_hull model (Si 0-3).
+        "physics": tuple(PUBLISHED_FEATURES) + EXTRA_FEATURES + ("ehull_1000K_meV_per_atom",),
+        "stability": ("entropy_R", "na", "ehull_1000K_meV_per_atom"),
     }
 )
 
@@ -183,7 +187,8 @@ def features_frame(
     -------
     pandas.DataFrame
         ``composition`` (canonical formula), ``elements`` (M-site elements joined by "-"), every
-        feature of :data:`FEATURE_SETS` ``physics``, ``entropy_R`` and ``entropy_class``.
+        feature of :data:`FEATURE_SETS` ``extended``, :data:`PHYSICS_FEATURES`, ``entropy_R`` and
+        ``entropy_class``.
     """
     import pandas as pd
 
@@ -199,7 +204,7 @@ def features_frame(
             )
         )
         groups.setdefault(key, []).append(i)
-    columns = list(FEATURE_SETS["physics"]) + ["entropy_R"]
+    columns = list(FEATURE_SETS["extended"]) + list(PHYSICS_FEATURES) + ["entropy_R"]
     values = {name: np.empty(len(comps)) for name in columns}
     for key, idx in groups.items():
         elements = sorted({el for i in idx for el in comps[i].m_site})
@@ -215,7 +220,7 @@ def features_frame(
             values[name][idx] = arrays[name]
     frame = pd.DataFrame({"composition": [c.formula for c in comps]})
     frame["elements"] = ["-".join(c.m_site) for c in comps]
-    for name in FEATURE_SETS["physics"]:
+    for name in (*FEATURE_SETS["extended"], *PHYSICS_FEATURES):
         frame[name] = values[name]
     frame["entropy_class"] = entropy_classes(values["entropy_R"])
     return frame
