@@ -254,7 +254,7 @@ def _pairwise_rms(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 
 #: Gauss-Hermite nodes for the spread of a probability under a Gaussian latent value.
-_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(32)
+_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(100)
 
 
 def gp_latent_moments(pipeline, X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
