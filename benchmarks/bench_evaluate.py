@@ -51,6 +51,8 @@ def main() -> int:
         "load_before_1_5_15min": [round(x, 2) for x in load_before],
         "load_after_1_5_15min": [round(x, 2) for x in load_after],
         "finished_at_s": finished,
+        "cpu_s_per_model": {n: round(e.cpu_seconds or 0, 1) for n, e in report.models.items()},
+        "cpu_s_total_models": round(sum(e.cpu_seconds or 0 for e in report.models.values()), 1),
         "default_model": report.default_model,
         "target_s": 180,
     }
@@ -63,7 +65,12 @@ def main() -> int:
             f"{load_after[0]:.1f} on {os.cpu_count()} cores; default model {report.default_model}"
         )
         for name, t in finished.items():
-            print(f"  {name:32s} finished at {t:7.1f} s")
+            cpu = result["cpu_s_per_model"][name]
+            print(f"  {name:32s} finished at {t:7.1f} s, {cpu:7.1f} CPU-s")
+        print(
+            f"CPU time of all models: {result['cpu_s_total_models']:.1f} s "
+            f"(lower bound of the wall time on 2 idle cores: {result['cpu_s_total_models'] / 2:.0f} s)"
+        )
     return 0
 
 

@@ -112,6 +112,9 @@ class ModelEvaluation(BaseModel):
     grouped_entropy_per_class: dict[str, float] = Field(
         default_factory=dict, description="Accuracy on each held-out entropy class"
     )
+    cpu_seconds: float | None = Field(
+        None, description="CPU time of this model's evaluation (process time of its worker)"
+    )
     grouped_dopant_predictions: list[list[float]] = Field(
         default_factory=list,
         description="[row index, probability] of every out-of-group prediction (dopant protocol)",
@@ -303,6 +306,9 @@ def evaluate_model(
     """
     from sklearn.model_selection import LeaveOneOut, ShuffleSplit
 
+    import time
+
+    cpu0 = time.process_time()
     spec = get_model_spec(name)
     features = list(spec.features)
     X = frame[features].to_numpy(dtype=float)
@@ -366,6 +372,7 @@ def evaluate_model(
         grouped_entropy_group_accuracy=grouped["grouped_entropy"]["group_accuracy"],
         grouped_entropy_per_class=grouped["grouped_entropy"]["per_group"],
         grouped_dopant_predictions=grouped["grouped_dopant"]["predictions"],
+        cpu_seconds=time.process_time() - cpu0,
     )
 
 
