@@ -230,6 +230,13 @@ def _fit_proba(name: str, X_train, y_train, X_test, seed: int) -> np.ndarray:
     from sklearn.exceptions import ConvergenceWarning
 
     model = build_model(name, seed)
+    # Grouped protocols can leave fewer than 5 rows of a class in training (e.g. the entropy
+    # class that holds most failures is held out): the internal 5-fold calibration of the
+    # calibrated models then uses as many folds as the smaller class allows (>= 2).
+    n_min = int(np.bincount(np.asarray(y_train, dtype=int), minlength=2).min())
+    for step_name, step in getattr(model, "named_steps", {}).items():
+        if hasattr(step, "cv") and isinstance(step.cv, int) and step.cv > n_min >= 2:
+            model.set_params(**{f"{step_name}__cv": n_min})
     with warnings.catch_warnings():
         # lbfgs on ~50 rows can stop early; the fold's metrics record the consequence.
         warnings.simplefilter("ignore", ConvergenceWarning)
