@@ -1,7 +1,9 @@
 """NASICON compositions Na_{1+x+y} M_2 Si_x P_{3-x} O_12: parsing, validation, charge balance.
 
 The NASICON formula unit has 2 octahedral M sites, 3 tetrahedral (Si, P) sites, 12 oxygen and
-4 Na sites (one Na1 + three Na2 per formula unit, of which 1 to 5 hold Na). Every cation that is
+4 Na sites (one Na1 + three Na2 per formula unit, :data:`nasicon_workflows.constants.NA_SITES_PER_FU`),
+of which 1 to 4 hold Na: more Na than sites is impossible and is refused with a
+:class:`~nasicon_workflows.errors.SodiumRangeError`. Every cation that is
 not Na, Si or P sits on the M site.
 
 Oxidation states come from :data:`DEFAULT_OXIDATION_STATES`, the usual oxide valences used in
@@ -24,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from nasicon_workflows.constants import NA_SITES_PER_FU
 from nasicon_workflows.errors import (
     ChargeBalanceError,
     FormulaParseError,
@@ -49,14 +52,16 @@ __all__ = [
 M_SITES_PER_FU = 2
 #: Tetrahedral (Si/P) sites per formula unit.
 T_SITES_PER_FU = 3
-#: Na sites per formula unit (Na1 6b + Na2 18e in R-3c = 4 per formula unit).
-NA_SITES_PER_FU = 4
 #: Oxygen per formula unit.
 O_PER_FU = 12
 #: Tolerance on site sums and charge (formula units), as required by the composition model.
 SUM_TOLERANCE = 1e-6
-#: NASICON Na range per formula unit (inclusive): NaM2(PO4)3 to Na5M2(SiO4)3.
-NA_RANGE = (1.0, 5.0)
+#: NASICON Na range per formula unit (inclusive): NaM2(PO4)3 (Na1 site full) to all four Na sites
+#: full (Na4Zr2Si3O12). The upper bound is the number of Na sites, the one shared constant.
+NA_RANGE = (1.0, float(NA_SITES_PER_FU))
+#: Polyanion-site elements the composition model cannot hold (sulfate NASICONs such as those of
+#: Ouyang et al., Nat. Commun. 2021, 12, 5752): refused with a clear reason.
+_UNSUPPORTED_POLYANION = frozenset({"S"})
 
 #: Framework ions, never on the M site.
 FRAMEWORK_OXIDATION_STATES = MappingProxyType({"Na": 1, "Si": 4, "P": 5, "O": -2})
@@ -217,6 +222,10 @@ class NasiconComposition:
         Oxidation state of every M-site cation (framework ions are Na+1, Si+4, P+5, O-2).
     source
         The text the composition was read from, if any.
+    recorded_excess_na
+        True only for recorded nominal compositions with more Na than the 4 Na sites (the seven
+        non-synthesizable rows 50-58 of Table S1 of Zuo et al. 2026 have Na 4.2-4.6): they are
+        kept as labelled failures of synthesis, never accepted as candidates.
     """
 
     m_site: Mapping[str, float]
@@ -225,6 +234,7 @@ class NasiconComposition:
     p: float = 1.0
     oxidation_states: Mapping[str, int] = field(default_factory=dict)
     source: str | None = None
+    recorded_excess_na: bool = field(default=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "m_site", MappingProxyType(dict(self.m_site)))
@@ -237,6 +247,8 @@ class NasiconComposition:
         cls,
         formula: str,
         oxidation_states: Mapping[str, int] | None = None,
+        per_12_oxygen: bool = False,
+        allow_excess_na: bool = False,
     ) -> NasiconComposition:
         """Parse and validate a NASICON formula.
 
@@ -249,15 +261,31 @@ class NasiconComposition:
         oxidation_states
             Overrides of :data:`DEFAULT_OXIDATION_STATES` (element -> valence), e.g. ``{"Ce": 3}``
             or an oxidation state for a cation the default table lacks.
+        per_12_oxygen
+            Divide every amount by O / 12 first, so that formulas written per two (or more)
+            formula units such as ``Na3Zr2Ti2SiP5O24`` (Ouyang et al., Nat. Commun. 2021, 12,
+            5752) read as one formula unit (``Na1.5ZrTiSi0.5P2.5O12``). Without it, O must be 12.
+        allow_excess_na
+            Accept Na above the 4 Na sites, for recorded nominal compositions of a synthesis
+            dataset only (e.g. the failed Na4.6 rows of Table S1); never for candidates.
 
         Raises
         ------
         InvalidCompositionError
             A subclass naming the problem: parse error, unknown element, element not allowed on
             the M site, M-site sum != 2, Si + P != 3, O != 12, non-positive amount, charge
-            imbalance (with the net charge), Na outside 1-5.
+            imbalance (with the net charge), Na outside 1-4 (:class:`SodiumRangeError`), a
+            polyanion other than Si/P (:class:`TetrahedralSumError`).
         """
         amounts = parse_formula(formula)
+        if per_12_oxygen and amounts.get("O", 0.0) > 0:
+            scale = amounts["O"] / O_PER_FU
+            amounts = {el: n / scale for el, n in amounts.items()}
+        if _UNSUPPORTED_POLYANION & set(amounts):
+            raise TetrahedralSumError(
+                f"Formula {formula!r} holds S: sulfate (SO4) polyanions are not modelled; the "
+                "NASICON composition model holds Si/P tetrahedra only (Si + P = 3 per formula unit)."
+            )
         table = _oxidation_table(oxidation_states)
         m_site = {el: amt for el, amt in amounts.items() if el not in FRAMEWORK_OXIDATION_STATES}
         _check_m_elements(m_site, table, formula)
@@ -273,7 +301,15 @@ class NasiconComposition:
             na = amounts["Na"]
         else:
             na = 2 * O_PER_FU - 4 * si - 5 * p - sum(ox[el] * n for el, n in m_site.items())
-        return cls(m_site=m_site, na=na, si=si, p=p, oxidation_states=ox, source=formula)
+        return cls(
+            m_site=m_site,
+            na=na,
+            si=si,
+            p=p,
+            oxidation_states=ox,
+            source=formula,
+            recorded_excess_na=allow_excess_na,
+        )
 
     @classmethod
     def from_m_site(
@@ -336,10 +372,17 @@ class NasiconComposition:
                 "the cation amounts or oxidation states."
             )
         lo, hi = NA_RANGE
-        if not lo - SUM_TOLERANCE <= self.na <= hi + SUM_TOLERANCE:
+        if self.na > hi + SUM_TOLERANCE and not self.recorded_excess_na:
             raise SodiumRangeError(
                 f"Na = {_num(self.na)} per formula unit in {label!r} is outside the NASICON range "
-                f"{lo:g} <= Na <= {hi:g}. Choose dopant valences that keep Na within it."
+                f"{lo:g} <= Na <= {hi:g}: the framework has only {NA_SITES_PER_FU:g} Na sites per "
+                "formula unit (Na1 + 3 Na2). Use higher-valent dopants or more P to lower Na."
+            )
+        if self.na < lo - SUM_TOLERANCE:
+            raise SodiumRangeError(
+                f"Na = {_num(self.na)} per formula unit in {label!r} is outside the NASICON range "
+                f"{lo:g} <= Na <= {hi:g}: below Na1 the Na1 site is not full. Choose dopant "
+                "valences that keep Na within it."
             )
 
     # ------------------------------------------------------------------ properties

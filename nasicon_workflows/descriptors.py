@@ -28,14 +28,13 @@ from types import MappingProxyType
 import numpy as np
 from pydantic import BaseModel, Field
 
-from nasicon_workflows.constants import ENTROPY_CLASS_BOUNDS
 from nasicon_workflows.composition import (
     DEFAULT_OXIDATION_STATES,
     M_SITES_PER_FU,
-    NA_SITES_PER_FU,
     T_SITES_PER_FU,
     NasiconComposition,
 )
+from nasicon_workflows.constants import ENTROPY_CLASS_BOUNDS, NA_SITES_PER_FU
 from nasicon_workflows.errors import InvalidMSiteElementError, UnknownConventionError
 
 
@@ -190,14 +189,17 @@ def entropy_class(entropy_m_site_R: float) -> str:
 def sublattice_entropies(composition: NasiconComposition) -> dict[str, float]:
     """Ideal configurational entropies per formula unit (units of R) of each sublattice.
 
-    M site: 2 sites per formula unit; Si/P tetrahedral site: 3; Na/vacancy: 4 Na sites per formula
-    unit holding ``na`` Na. ``total`` is their sum. The published descriptor is the M-site value
+    M site: 2 sites per formula unit; Si/P tetrahedral site: 3; Na/vacancy:
+    :data:`~nasicon_workflows.constants.NA_SITES_PER_FU` (4) Na sites per formula unit holding
+    ``na`` Na (the composition model guarantees 0 < na <= 4, so the entropy is never negative).
+    ``total`` is their sum. The published descriptor is the M-site value
     per site, i.e. ``m_site / 2``.
     """
     m = M_SITES_PER_FU * _mixing_entropy(composition.m_site_fractions.values())
     t = T_SITES_PER_FU * _mixing_entropy((composition.si / 3, composition.p / 3))
     y = composition.na / NA_SITES_PER_FU
-    na = NA_SITES_PER_FU * _mixing_entropy((y, 1.0 - y))
+    # Only recorded failed compositions (recorded_excess_na) reach y > 1: no Na/vacancy entropy.
+    na = NA_SITES_PER_FU * _mixing_entropy((y, 1.0 - y)) if y <= 1.0 + 1e-12 else math.nan
     return {"m_site": m, "tetrahedral": t, "na_vacancy": na, "total": m + t + na}
 
 
@@ -316,7 +318,9 @@ def descriptor_arrays(
         return -(terms[0] + terms[1])
 
     s_t = T_SITES_PER_FU * _binary(si_arr / 3.0)
-    s_na = NA_SITES_PER_FU * _binary(na / NA_SITES_PER_FU)
+    y_na = na / NA_SITES_PER_FU
+    # more Na than sites (recorded failed compositions only): the entropy is undefined, not negative
+    s_na = np.where(y_na <= 1.0 + 1e-12, NA_SITES_PER_FU * _binary(np.clip(y_na, 0, 1)), np.nan)
     return {
         "ionic_radius_pm": x @ props["radius_pm"],
         "electronegativity": x @ props["electronegativity"],

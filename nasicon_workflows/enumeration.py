@@ -381,6 +381,7 @@ def screen_candidates(
     chunk_size: int = 200_000,
     in_domain_only: bool = False,
     progress: Callable[[int], None] | None = None,
+    max_ehull: float | None = None,
 ):
     """Score every enumerated composition with the gate and return the top-N by probability.
 
@@ -399,13 +400,16 @@ def screen_candidates(
         Rank only compositions inside the gate's applicability domain.
     progress
         Called with the number of rows of each scored chunk.
+    max_ehull
+        Second gate: rank only compositions whose predicted E_hull(1000 K) is at most this many
+        meV/atom (None = off).
 
     Returns
     -------
     pandas.DataFrame
         The columns of :meth:`SynthesizabilityGate.score`, sorted by decreasing probability
-        (ties in enumeration order); ``attrs["n_enumerated"]`` and ``attrs["n_in_domain"]`` count
-        the whole stream.
+        (ties in enumeration order); ``attrs["n_enumerated"]``, ``attrs["n_in_domain"]`` and
+        ``attrs["n_ehull_pass"]`` count the whole stream.
     """
     from nasicon_workflows.classifier.gate import SynthesizabilityGate
 
@@ -415,14 +419,16 @@ def screen_candidates(
     rules.validate()
     gate = gate or SynthesizabilityGate.load_default()
     heap: list[tuple[float, int, tuple]] = []  # min-heap of (probability, -serial, row)
-    n_seen = n_in = 0
+    n_seen = n_in = n_ehull = 0
     elements: tuple[str, ...] = ()
     for chunk in enumerate_candidates(rules, chunk_size):
         elements = chunk.elements
-        scored = gate.score_arrays(chunk.amounts, chunk.elements, chunk.si)
+        scored = gate.score_arrays(chunk.amounts, chunk.elements, chunk.si, max_ehull=max_ehull)
         p = scored["probability"]
         ok = scored["in_domain"] if in_domain_only else np.ones(len(p), bool)
+        ok = ok & scored["ehull_pass"]
         n_in += int(scored["in_domain"].sum())
+        n_ehull += int(scored["ehull_pass"].sum())
         cand = np.nonzero(ok)[0]
         if len(cand) > top:  # only the chunk's own top-N can enter the global top-N
             cand = cand[np.argsort(-p[cand], kind="stable")[:top]]
@@ -439,9 +445,10 @@ def screen_candidates(
     rows = CandidateChunk(
         np.array([b[2] for b in best]).reshape(len(best), len(elements)), elements, rules.si
     )
-    frame = gate.score(rows.compositions())
+    frame = gate.score(rows.compositions(), max_ehull=max_ehull)
     frame.attrs["n_enumerated"] = n_seen
     frame.attrs["n_in_domain"] = n_in
+    frame.attrs["n_ehull_pass"] = n_ehull
     frame.attrs["rules"] = rules
     logger.info("screened %d compositions, %d in domain", n_seen, n_in)
     return frame

@@ -63,7 +63,7 @@ class ChargeBalanceError(InvalidCompositionError):
 
 
 class SodiumRangeError(InvalidCompositionError):
-    """Na content outside the NASICON range 1 <= Na <= 5."""
+    """Na content outside the NASICON range 1 <= Na <= 4 (constants.NA_SITES_PER_FU)."""
 
 
 class UnknownConventionError(NasiconWorkflowsError, ValueError):

@@ -303,7 +303,14 @@ def test_score_contract_and_domain(gnb_gate):
 
 
 def test_training_rows_are_inside_their_domain(gnb_gate):
-    frame = gnb_gate.score(list(load_synthesis_dataset()["composition"]))
+    from nasicon_workflows.composition import NasiconComposition
+
+    # rows 50-58 (Na 4.2-4.6, recorded failures) are read as such
+    comps = [
+        NasiconComposition.from_formula(f, allow_excess_na=True)
+        for f in load_synthesis_dataset()["composition"]
+    ]
+    frame = gnb_gate.score(comps)
     assert frame["in_domain"].all()
 
 

@@ -180,3 +180,30 @@ def test_net_charge_reported_value_matches_arithmetic():
     # 3.3 + 6 + 1.5 + 8 + 5 - 24 = -0.2
     assert "-0.2" in str(info.value)
     assert math.isclose(3.3 + 6 + 1.5 + 8 + 5 - 24, -0.2, abs_tol=1e-9)
+
+
+def test_na_above_the_four_na_sites_is_refused():
+    """Issue 12: Na4.2 used to parse (limit 5) and gave a negative Na/vacancy entropy."""
+    with pytest.raises(SodiumRangeError, match="4 Na sites"):
+        NasiconComposition.from_formula("Na4.2Zr1.8Y0.2Si3O12")
+    with pytest.raises(SodiumRangeError, match="Na = 4.6"):
+        NasiconComposition.from_formula("Na4.6Zr0.4Zn0.4Sn0.4Hf0.4Mg0.4Si2PO12")
+    # the filled end member is allowed, and so is a recorded failed composition when asked
+    assert NasiconComposition.from_formula("Na4Zr2Si3O12").na == 4
+    rec = NasiconComposition.from_formula(
+        "Na4.6Zr0.4Zn0.4Sn0.4Hf0.4Mg0.4Si2PO12", allow_excess_na=True
+    )
+    assert rec.na == pytest.approx(4.6)
+
+
+def test_formulas_per_two_formula_units_and_polyanion_groups():
+    """Ouyang et al. 2021 write formulas per 2 f.u. and with (PO4) groups."""
+    c = NasiconComposition.from_formula("Na3Zr2Ti2SiP5O24", per_12_oxygen=True)
+    assert (c.na, c.si, c.p) == pytest.approx((1.5, 0.5, 2.5))
+    assert dict(c.m_site) == pytest.approx({"Zr": 1.0, "Ti": 1.0})
+    c = NasiconComposition.from_formula("Na3MgZr(PO4)3", per_12_oxygen=True)
+    assert (c.na, c.p) == pytest.approx((3.0, 3.0))
+    with pytest.raises(OxygenCountError):
+        NasiconComposition.from_formula("Na3Zr2Ti2SiP5O24")
+    with pytest.raises(TetrahedralSumError, match="sulfate"):
+        NasiconComposition.from_formula("NaMgAl3(SO4)6", per_12_oxygen=True)

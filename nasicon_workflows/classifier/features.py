@@ -16,6 +16,19 @@ Extra features (``extended`` set), all site-fraction weighted over the M site (x
     Na per formula unit after charge balance.
 ``n_m_cations``
     Number of distinct M-site cations.
+
+Physics features (``physics`` set = ``extended`` + the predicted E_hull; ``stability`` set =
+entropy, Na and the predicted E_hull):
+
+``si``
+    Si per formula unit (P = 3 - Si): the polyanion, reported with every score. All 58 training
+    rows are Si2P, so as a direct classifier input it carries no label information (its learned
+    weight could only be zero or spurious); non-Si2P compositions are judged through the next
+    feature, whose model was trained on 1,081 DFT compositions with Si 0-3 and reads Si.
+``ehull_1000K_meV_per_atom``
+    E_hull(1000 K) predicted by :mod:`nasicon_workflows.stability` (trained on the DFT data of
+    Ouyang et al., Nat. Commun. 2021, 12, 5752); it carries Na, Si/P and M-cation stability
+    physics from far beyond the 58 rows.
 """
 
 from __future__ import annotations
@@ -37,6 +50,7 @@ from nasicon_workflows.descriptors import (
 __all__ = [
     "EXTRA_FEATURES",
     "FEATURE_SETS",
+    "PHYSICS_FEATURES",
     "entropy_classes",
     "feature_arrays",
     "features_frame",
@@ -53,9 +67,19 @@ EXTRA_FEATURES = (
     "n_m_cations",
 )
 
+#: Polyanion and predicted-stability features (need the stability model).
+PHYSICS_FEATURES = ("si", "ehull_1000K_meV_per_atom")
+
 #: Named feature sets: ``published`` = the four descriptors of Table S2 (Zuo et al. 2026).
 FEATURE_SETS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {"published": tuple(PUBLISHED_FEATURES), "extended": tuple(PUBLISHED_FEATURES) + EXTRA_FEATURES}
+    {
+        "published": tuple(PUBLISHED_FEATURES),
+        "extended": tuple(PUBLISHED_FEATURES) + EXTRA_FEATURES,
+        # Si is constant (2) in all 58 rows: as a direct classifier input it could only add a
+        # spurious offset; the polyanion reaches the gate through the E_hull model (Si 0-3).
+        "physics": tuple(PUBLISHED_FEATURES) + EXTRA_FEATURES + ("ehull_1000K_meV_per_atom",),
+        "stability": ("entropy_R", "na", "ehull_1000K_meV_per_atom"),
+    }
 )
 
 
@@ -75,6 +99,7 @@ def feature_arrays(
     convention: str = "paper",
     oxidation_states: Mapping[str, int] | None = None,
     si: np.ndarray | float = 2.0,
+    stability: bool = True,
 ) -> dict[str, np.ndarray]:
     """Every classifier feature for many compositions at once.
 
@@ -90,12 +115,15 @@ def feature_arrays(
         Overrides of the default M-site oxidation states.
     si
         Si per formula unit, scalar or per row.
+    stability
+        Also predict ``ehull_1000K_meV_per_atom`` with the default stability model (skip it when
+        the model at hand does not use it: it is the costliest feature).
 
     Returns
     -------
     dict
         The arrays of :func:`~nasicon_workflows.descriptors.descriptor_arrays` plus
-        :data:`EXTRA_FEATURES`, each of length ``n``.
+        :data:`EXTRA_FEATURES` and :data:`PHYSICS_FEATURES`, each of length ``n``.
     """
     amounts = np.atleast_2d(np.asarray(m_amounts, dtype=float))
     out = descriptor_arrays(amounts, elements, convention, oxidation_states, si)
@@ -113,6 +141,14 @@ def feature_arrays(
         # clip: rounding can leave -1e-17 under the root for single-cation rows
         out[name] = np.sqrt(np.clip(np.einsum("ij,ij->i", x, dev * dev), 0.0, None))
     out["n_m_cations"] = out["n_m_cations"].astype(float)
+    out["si"] = np.broadcast_to(np.asarray(si, dtype=float), r_mean.shape).copy()
+    if stability:
+        from nasicon_workflows.stability.model import load_default_stability_model
+
+        model = load_default_stability_model()
+        out["ehull_1000K_meV_per_atom"] = model.predict_arrays(
+            amounts, elements, out["si"], oxidation_states
+        )
     return out
 
 
@@ -151,7 +187,8 @@ def features_frame(
     -------
     pandas.DataFrame
         ``composition`` (canonical formula), ``elements`` (M-site elements joined by "-"), every
-        feature of :data:`FEATURE_SETS` ``extended``, ``entropy_R`` and ``entropy_class``.
+        feature of :data:`FEATURE_SETS` ``extended``, :data:`PHYSICS_FEATURES`, ``entropy_R`` and
+        ``entropy_class``.
     """
     import pandas as pd
 
@@ -167,7 +204,7 @@ def features_frame(
             )
         )
         groups.setdefault(key, []).append(i)
-    columns = list(FEATURE_SETS["extended"]) + ["entropy_R"]
+    columns = list(FEATURE_SETS["extended"]) + list(PHYSICS_FEATURES) + ["entropy_R"]
     values = {name: np.empty(len(comps)) for name in columns}
     for key, idx in groups.items():
         elements = sorted({el for i in idx for el in comps[i].m_site})
@@ -183,7 +220,7 @@ def features_frame(
             values[name][idx] = arrays[name]
     frame = pd.DataFrame({"composition": [c.formula for c in comps]})
     frame["elements"] = ["-".join(c.m_site) for c in comps]
-    for name in FEATURE_SETS["extended"]:
+    for name in (*FEATURE_SETS["extended"], *PHYSICS_FEATURES):
         frame[name] = values[name]
     frame["entropy_class"] = entropy_classes(values["entropy_R"])
     return frame
@@ -213,5 +250,10 @@ def training_data(dataset=None, convention: str = "paper"):
     from nasicon_workflows.datasets import load_synthesis_dataset
 
     data = load_synthesis_dataset() if dataset is None else dataset
-    frame = features_frame(list(data["composition"]), convention)
+    # Recorded outcomes keep their nominal formula even with Na above the 4 Na sites (Table S1
+    # rows 50-58, all non-synthesizable): a labelled failure, never a candidate.
+    comps = [
+        NasiconComposition.from_formula(f, allow_excess_na=True) for f in data["composition"]
+    ]
+    frame = features_frame(comps, convention)
     return frame, np.asarray(data["synthesizable"], dtype=int)

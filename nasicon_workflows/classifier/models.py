@@ -4,7 +4,8 @@ The five published models of Zuo et al., Energy Environ. Sci. 2026, 19, 860 (Gau
 k-nearest neighbours, decision tree, support-vector machine, multilayer perceptron) on the four
 published descriptors, plus stronger candidates: random forest, extra trees, gradient boosting,
 logistic regression with sigmoid calibration, a Gaussian-process classifier, a calibrated GNB and
-variants of some on the ``extended`` feature set. Every stochastic estimator has a fixed seed;
+variants of some on the ``extended`` feature set, and variants that read the polyanion (Si) and
+the E_hull(1000 K) predicted by the stability model (``physics`` and ``stability`` sets). Every stochastic estimator has a fixed seed;
 scale-sensitive models get a :class:`~sklearn.preprocessing.StandardScaler`.
 """
 
@@ -205,6 +206,30 @@ _SPECS = [
         "gaussian_process_extended",
         "Gaussian-process classifier, extended features",
         "extended",
+        _gpc,
+    ),
+    ModelSpec(
+        "gaussian_process_physics",
+        "Gaussian-process classifier, extended + Si + predicted E_hull(1000 K)",
+        "physics",
+        _gpc,
+    ),
+    ModelSpec(
+        "logistic_calibrated_physics",
+        "calibrated logistic regression, extended + Si + predicted E_hull(1000 K)",
+        "physics",
+        _logreg,
+    ),
+    ModelSpec(
+        "gradient_boosting_physics",
+        "gradient boosting, extended + Si + predicted E_hull(1000 K)",
+        "physics",
+        _gb,
+    ),
+    ModelSpec(
+        "gaussian_process_stability",
+        "Gaussian-process classifier on entropy, Na, Si and predicted E_hull(1000 K)",
+        "stability",
         _gpc,
     ),
 ]

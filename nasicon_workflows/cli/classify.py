@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from nasicon_workflows.cli._output import print_json, print_table
 
@@ -32,6 +33,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--user-model", action="store_true", help="use the latest model retrained by add-outcomes"
     )
     parser.add_argument("--data-dir", help="user data folder (with --user-model)")
+    parser.add_argument(
+        "--max-ehull",
+        type=float,
+        default=None,
+        metavar="MEV",
+        help=(
+            "second gate: label True also requires the predicted E_hull(1000 K) <= MEV meV/atom "
+            "(stability model trained on the DFT data of Ouyang et al. 2021)"
+        ),
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     parser.set_defaults(func=run)
 
@@ -48,7 +59,11 @@ def run(args: argparse.Namespace) -> int:
         gate = load_user_gate(args.model, data_dir=args.data_dir)
     else:
         gate = SynthesizabilityGate.load_default(args.model)
-    frame = gate.score(args.formulas)
+    if args.max_ehull is not None and not math.isfinite(args.max_ehull):
+        from nasicon_workflows.classifier.errors import ClassifierError
+
+        raise ClassifierError(f"--max-ehull must be a finite number of meV/atom, got {args.max_ehull}.")
+    frame = gate.score(args.formulas, max_ehull=args.max_ehull)
     if args.json:
         print_json(
             {
@@ -56,13 +71,15 @@ def run(args: argparse.Namespace) -> int:
                 "model_version": gate.metadata.version,
                 "training_data": gate.metadata.training_data_label,
                 "threshold": gate.threshold,
+                "max_ehull_meV_per_atom": args.max_ehull,
                 "features": gate.features,
                 "rows": frame.drop(columns=["model_features"]).to_dict(orient="records"),
             }
         )
         return 0
-    columns = ["composition", "probability", "label", "in_domain", *gate.features]
-    columns += [c for c in ("entropy_class", "na") if c not in columns]
+    columns = ["composition", "probability", "probability_std", "label", "in_domain"]
+    columns += ["ehull_1000K_meV_per_atom", *gate.features]
+    columns += [c for c in ("entropy_class", "na", "si") if c not in columns]
     print_table(
         frame.to_dict(orient="records"),
         columns,
@@ -70,6 +87,9 @@ def run(args: argparse.Namespace) -> int:
         f"data, threshold {gate.threshold})",
         formats={
             "probability": ".3f",
+            "probability_std": ".3f",
+            "ehull_1000K_meV_per_atom": ".1f",
+            "si": ".2f",
             "ionic_radius_pm": ".2f",
             "electronegativity": ".3f",
             "valence": ".2f",
@@ -84,4 +104,6 @@ def run(args: argparse.Namespace) -> int:
     for row in frame.itertuples():
         if not row.in_domain:
             print(f"outside applicability domain: {row.composition}: {row.domain_reason}")
+        if row.ehull_note:
+            print(f"E_hull extrapolated: {row.composition}: {row.ehull_note}")
     return 0

@@ -31,6 +31,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="rank only compositions inside the applicability domain",
     )
+    parser.add_argument(
+        "--max-ehull",
+        type=float,
+        default=None,
+        metavar="MEV",
+        help="second gate: rank only compositions with predicted E_hull(1000 K) <= MEV meV/atom",
+    )
     parser.add_argument("--model", default=DEFAULT_GATE_MODEL)
     parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE,
                         help=f"rows scored at once (default {DEFAULT_CHUNK_SIZE:,})")
@@ -64,7 +71,13 @@ def run(args: argparse.Namespace) -> int:
         progress = bar.update
     try:
         frame = screen_candidates(
-            rules, gate, args.top, args.chunk_size, args.in_domain_only, progress
+            rules,
+            gate,
+            args.top,
+            args.chunk_size,
+            args.in_domain_only,
+            progress,
+            max_ehull=args.max_ehull,
         )
     finally:
         if progress:
@@ -79,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
                 "model": gate.model_name,
                 "n_enumerated": n_enum,
                 "n_in_domain": n_in,
+                "max_ehull_meV_per_atom": args.max_ehull,
+                "n_ehull_pass": frame.attrs.get("n_ehull_pass"),
                 "rules": {k: v for k, v in rules.__dict__.items()},
                 "top": out.to_dict(orient="records"),
             }

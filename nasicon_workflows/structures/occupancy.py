@@ -15,6 +15,7 @@ from importlib import resources
 
 from nasicon_workflows.composition import NasiconComposition
 from nasicon_workflows.structures.exceptions import MalformedStructureError, StructureStageError
+from nasicon_workflows.constants import NA_SITES_PER_FU as _NA_SITES_PER_FU
 from nasicon_workflows.structures.parent import NA_LABELS, O_LABELS, SITE_MULTIPLICITY
 
 __all__ = [
@@ -28,7 +29,11 @@ __all__ = [
 #: Shipped copy of Tables S4-S7 (transcribed exactly, defects included).
 REFINED_TABLES_FILE = "refined_structures_tables_s4_s7.json"
 _NA_WYCKOFF_LABEL = {"4d": "Na1", "4e": "Na2", "8f": "Na3"}
-NA_SITES_PER_FU = sum(SITE_MULTIPLICITY[lab] for lab in NA_LABELS) / 4
+# One home for the Na limit (nasicon_workflows.constants); the C2/c Na sites (4d + 4e + 8f = 16
+# per cell of 4 formula units) must agree with it.
+NA_SITES_PER_FU = _NA_SITES_PER_FU
+if sum(SITE_MULTIPLICITY[lab] for lab in NA_LABELS) / 4 != NA_SITES_PER_FU:  # pragma: no cover
+    raise ImportError("C2/c Na site multiplicities disagree with constants.NA_SITES_PER_FU")
 
 
 @functools.lru_cache(maxsize=1)
@@ -80,7 +85,7 @@ def na_site_occupancies(
     """
     pref = dict(preference or default_na_preference())
     mult = {lab: SITE_MULTIPLICITY[lab] for lab in NA_LABELS}
-    capacity = sum(mult.values())
+    capacity = round(NA_SITES_PER_FU * 4)  # Z = 4 formula units per conventional cell
     if not 0 < na_per_cell <= capacity + 1e-9:
         raise StructureStageError(
             f"{na_per_cell:.4g} Na per cell do not fit the {capacity} Na sites of the C2/c cell "
