@@ -517,7 +517,7 @@ def add_outcomes(
     existing = combined_dataset(root)
     known = {}
     for _, rec in existing.iterrows():
-        comp = NasiconComposition.from_formula(rec["composition"])
+        comp = NasiconComposition.from_formula(rec["composition"], allow_excess_na=True)
         known[composition_key(comp)] = (
             bool(rec["synthesizable"]),
             rec["composition"],

@@ -31,6 +31,7 @@ from nasicon_workflows.structures.refined import (
     validate_refinement,
     validate_structure,
 )
+from nasicon_workflows.structures.supercell import CompositionNotRealisableError, exact_supercell
 from nasicon_workflows.structures.schemas import (
     Defect,
     OrderedConfiguration,
@@ -52,6 +53,7 @@ __all__ = [
     "validate_structure",
     "AtomBudgetError",
     "BuildStructuresMaker",
+    "CompositionNotRealisableError",
     "Defect",
     "MalformedStructureError",
     "OrderedConfiguration",
@@ -65,6 +67,7 @@ __all__ = [
     "check_framework",
     "choose_supercell",
     "disordered_structure",
+    "exact_supercell",
     "order_structure",
     "parent_structure",
 ]

@@ -214,7 +214,8 @@ def framework_na_sites(structure: Structure) -> tuple[np.ndarray, list[str]]:
     LatticeConstructionError
         When the cell is not an integer supercell of the framework cell.
     """
-    from nasicon_workflows.structures.parent import NA_LABELS, parent_structure
+    from nasicon_workflows.structures.disordered import parent_structure
+    from nasicon_workflows.structures.parent import NA_LABELS
 
     from pymatgen.core import Lattice
 
