@@ -146,8 +146,8 @@ class EnumerationRules:
         from fractions import Fraction
         from math import lcm
 
-        den = lcm(Fraction(self.step).limit_denominator(1000).denominator,
-                  Fraction(self.si).limit_denominator(1000).denominator, 2)
+        den = lcm(Fraction(self.step).limit_denominator(10**6).denominator,
+                  Fraction(self.si).limit_denominator(10**6).denominator, 2)
         return den
 
     @property
