@@ -32,6 +32,7 @@ def main() -> int:
     parser.add_argument("--model", default=None, help="new gate (default: the default gate)")
     parser.add_argument("--min-entropy", type=float, default=1.0)
     parser.add_argument("--max-cations", type=int, default=5)
+    parser.add_argument("--pool", nargs="+", default=None, help="dopant pool (default: paper's)")
     args = parser.parse_args()
 
     from nasicon_workflows.classifier.gate import DEFAULT_GATE_MODEL, SynthesizabilityGate
@@ -41,7 +42,9 @@ def main() -> int:
         enumerate_candidates,
     )
 
+    extra = {"dopant_pool": tuple(args.pool)} if args.pool else {}
     rules = EnumerationRules(
+        **extra,
         required_elements=("Zr",),
         min_entropy_R=args.min_entropy,
         n_cations=(2, args.max_cations),
@@ -86,6 +89,7 @@ def main() -> int:
         n += len(chunk)
     wall = time.perf_counter() - t0
     out = {
+        "pool": list(rules.dopant_pool),
         "n_enumerated": n,
         "wall_s": round(wall, 1),
         "load_before": [round(x, 2) for x in load0],

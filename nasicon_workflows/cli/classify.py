@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     columns = ["composition", "probability", "probability_std", "label", "in_domain"]
     columns += ["ehull_1000K_meV_per_atom", *gate.features]
     columns += [c for c in ("entropy_class", "na", "si") if c not in columns]
+    columns = list(dict.fromkeys(columns))  # a model feature may already be listed
     print_table(
         frame.to_dict(orient="records"),
         columns,
