@@ -4,7 +4,7 @@ Defaults = every registered model, 20 x stratified 10-fold CV, leave-one-out, 20
 splits, 5-repeat drop-column importance, leave-one-dopant-element-out and
 leave-one-entropy-class-out, 2 worker processes. The script prints the wall time, the time at
 which each model finished, and the load average before and after (the machine is shared: a
-number without its load means little). Target (issue 13): <= 3 minutes on 2 cores.
+number without its load means little). Target: <= 3 minutes on 2 cores.
 
     .venv/bin/python benchmarks/bench_evaluate.py                 # the defaults
     .venv/bin/python benchmarks/bench_evaluate.py --jobs 1        # serial, for the speed-up

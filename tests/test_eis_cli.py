@@ -1,4 +1,4 @@
-"""The ``eis`` command end to end, every bad input of issue #15 (exit 2, one ``error:`` line,
+"""The ``eis`` command end to end, every bad input (exit 2, one ``error:`` line,
 nothing written), and the loop eis --json -> add-outcomes -> retrained gate."""
 
 from __future__ import annotations

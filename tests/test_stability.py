@@ -2,7 +2,7 @@
 
 Reference values: the CSV of Ouyang et al., Nat. Commun. 2021, 12, 5752 (E_hull(1000 K) of
 Na3Zr2Si2PO12 -6.0, NaZr2(PO4)3 0.54, Na3Sc2(PO4)3 1.5, Na3ZrTiSi2PO12 3.8 meV/atom, as the
-shipped data README lists them).
+rows of that CSV give them).
 """
 
 from __future__ import annotations

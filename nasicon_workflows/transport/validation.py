@@ -13,7 +13,7 @@ Literature facts the models are held against (:data:`LITERATURE`):
 * force-field MD screened Na(1+x+y)Sc(y)Zr(2-y)Si(x)P(3-x)O12 over 0 <= x <= 3: Schuett et al.,
   *RSC Adv.* 2025, DOI 10.1039/d5ra01549a (context for the MD tier; not a number tested here).
 
-Acceptance criteria (issue 14): the x of the conductivity maximum within [1.5, 2.5]; NZSP's
+Acceptance criteria: the x of the conductivity maximum within [1.5, 2.5]; NZSP's
 (x = 2) Ea within 0.15-0.45 eV; and x = 0 at least ten times less conductive than x = 2 (our
 reading of "orders of magnitude worse"). BVSE is scored on the same three with its E_3D: the x of
 the lowest E_3D, E_3D of NZSP, and E_3D(x = 0) - E_3D(x = 2) >= k_B T ln 10 at 573 K.
@@ -64,7 +64,7 @@ LITERATURE = {
         "source": "Schuett et al., RSC Adv. 2025, DOI 10.1039/d5ra01549a"},
 }
 
-#: Acceptance window of issue 14.
+#: Acceptance window of the validation (literature facts above).
 MAX_X_WINDOW = (1.5, 2.5)
 NZSP_EA_WINDOW_EV = (0.15, 0.45)
 REFERENCE_T_K = 573.15  # 300 °C, the temperature of the Goodenough-Hong-Kafalas comparison
