@@ -28,7 +28,18 @@ MODULES = (
     ("nasicon_workflows.screen.aggregate", "Collection and ranking of the candidates"),
     ("nasicon_workflows.screen.documents", "Typed documents of the screen's jobs"),
     ("nasicon_workflows.screen.runner", "Running the screen locally, resumable"),
+    ("nasicon_workflows.screen.selection", "Choosing among tied gate probabilities, for diversity"),
+    ("nasicon_workflows.screen.report_html", "The self-contained HTML report"),
     ("nasicon_workflows.remote", "jobflow-remote: project templates, submission, read-back"),
+    ("nasicon_workflows.structures.supercell", "Smallest exact (non-diagonal) supercells"),
+    ("nasicon_workflows.stability", "DFT stability (E_hull at 1000 K) model of Ouyang et al. 2021 data"),
+    ("nasicon_workflows.transport", "Na+ transport: lattice KMC, its validation, ML molecular dynamics"),
+    ("nasicon_workflows.transport.kmc", "Lattice kinetic Monte Carlo on the Na sublattice"),
+    ("nasicon_workflows.transport.md", "Machine-learned MD transport tier (GPU/HPC)"),
+    ("nasicon_workflows.transport.diffusion", "Diffusion analysis of MD trajectories (kinisi)"),
+    ("nasicon_workflows.eis", "Impedance analysis: spectra to conductivities, Arrhenius, comparisons"),
+    ("nasicon_workflows.fileio", "One output-path policy and atomic writes"),
+    ("nasicon_workflows.constants", "Physical constants and framework limits"),
     ("nasicon_workflows.errors", "Base and composition errors"),
 )
 
