@@ -165,7 +165,8 @@ class EnumerationOptions:
     n_cations
         Inclusive (min, max) number of distinct M-site cations.
     step
-        Amount step per formula unit.
+        Amount step per formula unit; None: the grid the default cell realises exactly (the
+        enumeration stage's default, 0.25 for the 84-site conventional cell).
     radius_window_pm
         Keep pool elements within this many pm of Zr4+ (CN VI); None keeps all.
     valence
@@ -187,7 +188,7 @@ class EnumerationOptions:
 
     pool: list[str] | None = None
     n_cations: tuple[int, int] = (2, 5)
-    step: float = 0.1
+    step: float | None = None
     radius_window_pm: float | None = 35.0
     valence: tuple[int, int] = (2, 6)
     na_range: tuple[float, float] = (3.0, 4.0)
@@ -214,7 +215,8 @@ class EnumerationOptions:
         group.add_argument("--max-cations", type=int, default=None, metavar="N",
                            help="shortcut for --n-cations MIN(2,N),N")
         group.add_argument("--step", type=_finite_float, default=d.step,
-                           help=f"amount step per formula unit (default {d.step})")
+                           help="amount step per formula unit (default: the grid the 84-site "
+                                "conventional cell realises exactly, 0.25)")
         group.add_argument("--radius-window", type=_finite_float, default=d.radius_window_pm,
                            help="pm around Zr4+ (CN VI, 72 pm); negative = no window "
                                 "(default 35)")
@@ -284,7 +286,9 @@ class EnumerationOptions:
 
     def rules(self) -> dict[str, Any]:
         """JSON-friendly keyword arguments of ``EnumerationRules`` (defaults left out)."""
-        rules: dict[str, Any] = {"n_cations": list(self.n_cations), "step": self.step}
+        rules: dict[str, Any] = {"n_cations": list(self.n_cations)}
+        if self.step is not None:
+            rules["step"] = self.step
         if self.pool is not None:
             rules["dopant_pool"] = list(self.pool)
         defaults = EnumerationOptions()
@@ -348,7 +352,7 @@ class EnumerationOptions:
             raise EnumerationRulesError(
                 f"--min-entropy {self.min_entropy_R} is negative: give an entropy in R, e.g. 1.0."
             )
-        if not (0 < self.step <= 2):
+        if self.step is not None and not (0 < self.step <= 2):
             raise EnumerationRulesError(f"--step {self.step} must be in (0, 2] formula units.")
         if not 1 <= chunk_size <= MAX_CHUNK_SIZE:
             raise EnumerationRulesError(

@@ -37,6 +37,17 @@ def ranking_row(candidate: CandidateResult) -> dict[str, Any]:
         "ordering_energy_range_eV_per_m": candidate.ordering_energy_range_eV_per_m,
         "lowest_energy_per_atom_eV": candidate.lowest_energy_per_atom_eV,
     }
+    relaxed = [c for c in candidate.configurations if c.relaxed]
+    unconverged = [c.index for c in relaxed if c.relax_converged is not True]
+    # True: every relaxation met its force criterion; False: at least one did not (flagged in
+    # ranking.csv, results.json and the reports); None: no relaxation was run
+    row["relax_converged"] = None if not relaxed else not unconverged
+    row["n_relax_unconverged"] = len(unconverged)
+    errors = [c.composition_error for c in candidate.configurations
+              if c.composition_error is not None]
+    row["realised_formula"] = next(
+        (c.realised_formula for c in candidate.configurations if c.realised_formula), None)
+    row["composition_error"] = max(errors) if errors else None
     for dim in DIMENSIONS:
         row[f"barrier_{dim}_mean_eV"] = candidate.barrier_mean_eV.get(dim)
         row[f"barrier_{dim}_std_eV"] = candidate.barrier_std_eV.get(dim)
@@ -80,6 +91,13 @@ def aggregate_screen(
     finished = [c for c in results if c.status == "finished"]
     weights = RankingWeights(**settings.get("ranking_weights", {}))
     ranking, notes = rank_candidates([ranking_row(c) for c in finished], weights)
+    flagged = [c.composition for c in finished
+               if any(x.relaxed and x.relax_converged is not True for x in c.configurations)]
+    if flagged:
+        notes.append(
+            "FLAGGED, relaxation not converged (ranked, but its energies and barriers are of "
+            f"partly relaxed cells; column relax_converged = False): {', '.join(flagged)}"
+        )
     failed = [c.composition for c in results if c.status != "finished"]
     if failed:
         notes.append(f"not ranked (failed): {', '.join(failed)}")

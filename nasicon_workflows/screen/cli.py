@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nasicon_workflows.cli.enumeration_options import EnumerationOptions
+from nasicon_workflows.screen.flow import check_realisable
 from nasicon_workflows.composition import NasiconComposition
 from nasicon_workflows.screen import stages
 from nasicon_workflows.screen.errors import (
@@ -66,14 +67,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     calc.add_argument("--relax", default="chgnet",
                       choices=["chgnet", "sevennet", "vasp", "none"],
                       help="relaxation engine (default chgnet)")
-    calc.add_argument("--fmax", type=float, default=0.1,
-                      help="force criterion of force-field relaxations, eV/Å (default 0.1)")
-    calc.add_argument("--relax-steps", type=int, default=25,
-                      help="maximum relaxation steps (default 25; results say if converged)")
+    calc.add_argument("--fmax", type=float, default=0.049,
+                      help="force criterion of force-field relaxations (cell and positions, "
+                           "BFGS), eV/Å (default 0.049, which certifies 0.05)")
+    calc.add_argument("--relax-steps", type=int, default=300,
+                      help="maximum relaxation steps (default 300, a guard; a relaxation that "
+                           "stops there is flagged as not converged in the ranking)")
     calc.add_argument("--orderings", type=int, default=2,
                       help="ordered configurations per candidate (default 2)")
     calc.add_argument("--ordering-method", default="ewald", choices=["ewald", "sqs"])
-    calc.add_argument("--max-atoms", type=int, default=200, help="largest ordered cell, atoms")
+    calc.add_argument("--max-atoms", type=int, default=220,
+                      help="largest ordered cell, atoms (default 220: a 10-formula-unit cell "
+                           "realises compositions on a 0.1 grid exactly)")
+    calc.add_argument("--allow-composition-error", action="store_true",
+                      help="compute compositions no cell within --max-atoms realises exactly as "
+                           "the nearest realisable one (error recorded) instead of refusing them")
     calc.add_argument("--bvse-resolution", type=float, default=0.1,
                       help="BVSE grid spacing, Å (default 0.1)")
     calc.add_argument("--phonons", action="store_true",
@@ -206,7 +214,7 @@ def enumeration_rules(args: argparse.Namespace) -> dict[str, Any]:
 #: Options passed unchanged to ScreeningFlowMaker fields of the same name.
 _MAKER_OPTIONS = (
     "keep_scored", "threshold", "top", "orderings", "ordering_method", "max_atoms", "relax",
-    "fmax", "relax_steps", "bvse_resolution", "phonons", "seed",
+    "fmax", "relax_steps", "bvse_resolution", "phonons", "seed", "allow_composition_error",
 )
 
 
@@ -222,6 +230,8 @@ def maker_from_args(args: argparse.Namespace) -> tuple[ScreeningFlowMaker, list[
     )
     if compositions is None:
         stages.check_enumeration(rules)
+    elif not args.allow_composition_error:
+        check_realisable(maker.make_formulas(compositions), args.max_atoms)
     if not args.submit:
         # On --submit the engine runs on the worker, which may have VASP where this machine has not.
         stages.check_relax(args.relax)

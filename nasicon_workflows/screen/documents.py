@@ -41,6 +41,9 @@ class GateRecord(BaseModel):
 
     composition: str = Field(description="Canonical formula")
     probability: float | None = Field(None, description="Synthesizability probability (0-1)")
+    probability_std: float | None = Field(
+        None, description="Uncertainty (standard deviation) of the probability, from the gate"
+    )
     label: Any = Field(None, description="Classifier label")
     in_domain: bool | None = Field(None, description="Inside the classifier's applicability domain")
     domain_reason: str | None = Field(None, description="Why it is outside the domain, if it is")

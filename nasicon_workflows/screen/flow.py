@@ -52,6 +52,7 @@ __all__ = [
     "ScreeningFlowMaker",
     "aggregate_screen",
     "candidate_key",
+    "check_realisable",
     "classify_candidates",
     "gate_candidates",
     "ranking_row",
@@ -84,16 +85,23 @@ class ScreeningFlowMaker(Maker):
     ordering_method
         ``"ewald"`` or ``"sqs"`` (structure stage).
     max_atoms
-        Largest ordered cell, atoms.
+        Largest ordered cell, atoms. Compositions get the smallest exact (possibly
+        non-diagonal) cell within it; 220 admits the 10-formula-unit cells of a 0.1 grid.
     relax
         Relaxation engine: ``"chgnet"``, ``"sevennet"``, ``"vasp"`` or ``"none"``.
     fmax
-        Force convergence of **force-field** relaxations, eV/Å (never used for VASP). The
-        screen's default 0.1 (looser than the relax stage's 0.05) keeps the default run within
-        ~10 minutes on 2 cores; the relaxed structures feed BVSE, whose barriers change by far
-        less than their spread over orderings at this tolerance.
+        Force convergence of **force-field** relaxations (cell and positions together, BFGS),
+        eV/Å (never used for VASP). The default 0.049 certifies 0.05: the optimizer's final
+        forces change by ~1e-4 eV/Å in the round trip to a pymatgen structure
+        (docs/relax_convergence.md).
     relax_steps
-        Maximum optimizer steps of **force-field** relaxations (never used for VASP).
+        Maximum optimizer steps of **force-field** relaxations (never used for VASP); 300 is a
+        guard (the largest count measured with BFGS was 81), not a budget: a relaxation that
+        stops there is flagged as not converged in the ranking and the reports.
+    allow_composition_error
+        Explicit compositions that no cell within ``max_atoms`` realises exactly are refused
+        before anything is computed; True computes the nearest realisable composition instead
+        (its error is recorded per configuration).
     vasp
         Settings of VASP relaxations (``relax="vasp"``): the published PBE settings with NSW 200
         unless overridden explicitly (overrides are logged).
@@ -122,10 +130,11 @@ class ScreeningFlowMaker(Maker):
     top: int = 4
     orderings: int = 2
     ordering_method: str = "ewald"
-    max_atoms: int = 200
+    max_atoms: int = 220
     relax: str = "chgnet"
-    fmax: float = 0.1
-    relax_steps: int = 25
+    fmax: float = 0.049
+    relax_steps: int = 300
+    allow_composition_error: bool = False
     vasp: VaspRelaxSettings = field(default_factory=VaspRelaxSettings)
     bvse_resolution: float = 0.1
     phonons: bool = False
@@ -182,6 +191,7 @@ class ScreeningFlowMaker(Maker):
             ordering_method=self.ordering_method,
             max_atoms=self.max_atoms,
             seed=self.seed,
+            allow_composition_error=self.allow_composition_error,
             relax_settings=self.relax_settings(),
             bvse_resolution=self.bvse_resolution,
             phonon_engine=self.phonon_engine(),
@@ -224,19 +234,22 @@ class ScreeningFlowMaker(Maker):
         ------
         InvalidCompositionError
             A formula that is not a valid NASICON composition.
+        CompositionNotRealisableError
+            A formula no cell within :attr:`max_atoms` realises exactly (unless
+            :attr:`allow_composition_error`).
         EmptyCandidateSetError
             An empty composition list.
         """
         formulas = None
         if compositions is not None:
-            formulas = list(dict.fromkeys(
-                NasiconComposition.from_formula(f).formula for f in compositions
-            ))
+            formulas = self.make_formulas(compositions)
             if not formulas:
                 raise EmptyCandidateSetError(
                     "The composition list is empty: give at least one formula or omit it to "
                     "enumerate compositions."
                 )
+            if not self.allow_composition_error:
+                check_realisable(formulas, self.max_atoms)
         classify = classify_candidates(formulas, self.enumeration, self.keep_scored,
                                        self.cache_dir)
         gate = gate_candidates(
@@ -244,9 +257,49 @@ class ScreeningFlowMaker(Maker):
         )
         return Flow([classify, gate], output=gate.output, name=self.name)
 
+    @staticmethod
+    def make_formulas(compositions: Sequence[str]) -> list[str]:
+        """Canonical formulas of ``compositions``, duplicates removed (order kept)."""
+        return list(dict.fromkeys(
+            NasiconComposition.from_formula(f).formula for f in compositions
+        ))
+
     def make_candidate(self, record: GateRecord, index: int = 1, total: int = 1) -> Flow:
         """The subflow of one gated candidate (:class:`CandidateFlowMaker` with these settings)."""
         return self.candidate_maker().make(record, index, total)
+
+
+def check_realisable(formulas: Sequence[str], max_atoms: int) -> None:
+    """Refuse, before computing, compositions that no cell within ``max_atoms`` realises exactly.
+
+    Uses the structure stage's exact (possibly non-diagonal) supercell search
+    (:func:`~nasicon_workflows.structures.supercell.exact_supercell`).
+
+    Raises
+    ------
+    CompositionNotRealisableError
+        Names every composition concerned, its smallest exact cell and nearest realisable
+        composition (the structure stage's message), and the option that allows the error.
+    """
+    from nasicon_workflows.structures import disordered_structure
+    from nasicon_workflows.structures.supercell import (
+        CompositionNotRealisableError,
+        exact_supercell,
+    )
+
+    problems = []
+    for formula in formulas:
+        try:
+            exact_supercell(disordered_structure(formula), max_atoms=max_atoms)
+        except CompositionNotRealisableError as exc:
+            problems.append(f"{formula}: {exc}")
+    if problems:
+        raise CompositionNotRealisableError(
+            "no cell within the atom budget realises these compositions exactly: "
+            + "; ".join(problems)
+            + " Raise --max-atoms, or give --allow-composition-error to compute the nearest "
+            "realisable composition with its error recorded."
+        )
 
 
 def candidate_key(formula: str, maker: ScreeningFlowMaker) -> str:

@@ -24,7 +24,8 @@ from nasicon_workflows.screen.candidate import CandidateFlowMaker
 from nasicon_workflows.screen.documents import ClassificationDocument, GateRecord
 from nasicon_workflows.screen.errors import EmptyCandidateSetError
 
-__all__ = ["classify_candidates", "gate_candidates", "gate_record", "select_candidates"]
+__all__ = ["classify_candidates", "gate_candidates", "gate_record", "select_candidates",
+           "select_candidates_explained"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +45,11 @@ def gate_record(row: dict[str, Any], job_uuid: str | None) -> GateRecord:
         and not isinstance(v, bool)
     }
     values = {k: v for k, v in row.items() if k in known and k != "descriptors"}
-    for key in ("probability", "entropy_R"):
+    for key in ("probability", "entropy_R", "probability_std"):
         if values.get(key) is not None:
             values[key] = float(values[key])
+    if values.get("probability_std") is not None and not math.isfinite(values["probability_std"]):
+        values["probability_std"] = None
     if values.get("in_domain") is not None:
         values["in_domain"] = bool(values["in_domain"])
     if values.get("domain_reason") is not None and not isinstance(values["domain_reason"], str):
@@ -103,16 +106,40 @@ def classify_candidates(
 
 
 def select_candidates(
-    records: Sequence[GateRecord], threshold: float, top: int
+    records: Sequence[GateRecord], threshold: float, top: int, tie_sigma: float = 1.0
 ) -> list[GateRecord]:
-    """Apply the gate: in domain, probability >= threshold, then the ``top`` most probable.
+    """Apply the gate: in domain, probability >= threshold, then ``top`` picks.
 
-    Every record gets ``selected`` and a ``reason``; the input order is kept.
+    Every record gets ``selected`` and a ``reason``; the input order is kept. See
+    :func:`select_candidates_explained` for the pick among the passing compositions.
 
     Returns
     -------
     list of GateRecord
         Updated copies of all records (selected and rejected).
+    """
+    return select_candidates_explained(records, threshold, top, tie_sigma)[0]
+
+
+def select_candidates_explained(
+    records: Sequence[GateRecord], threshold: float, top: int, tie_sigma: float = 1.0
+) -> tuple[list[GateRecord], dict[str, Any]]:
+    """The gate and an account of how the ``top`` picks were made.
+
+    Compositions in the domain with probability >= ``threshold`` pass. When more pass than
+    ``top`` and the gate gave a ``probability_std``, the picks are made by
+    :func:`~nasicon_workflows.screen.selection.select_diverse`: probabilities within
+    ``tie_sigma`` combined standard deviations are tied and ties are broken for different dopant
+    sets and spread in descriptor space (docs/selection_report.md). Without a
+    ``probability_std`` the ``top`` most probable are taken.
+
+    Returns
+    -------
+    records
+        Updated copies of all records (selected and rejected), input order kept.
+    selection
+        ``{"method", "explanation", "rows"}``: how the pick was made (for results.json and the
+        report).
     """
     out = [r.model_copy() for r in records]
     passing = []
@@ -127,6 +154,32 @@ def select_candidates(
         else:
             passing.append(rec)
     passing.sort(key=lambda r: -float(r.probability))
+    has_std = any(r.probability_std is not None and math.isfinite(r.probability_std)
+                  for r in passing)
+    if len(passing) > top and has_std:
+        from nasicon_workflows.screen.selection import select_diverse
+
+        sel = select_diverse(passing, n=top, tie_sigma=tie_sigma)
+        order = {c: i for i, c in enumerate(sel.selected, start=1)}
+        why = {row["composition"]: row for row in sel.rows}
+        for rank, rec in enumerate(passing, start=1):
+            row = why.get(rec.composition, {})
+            if rec.composition in order:
+                rec.selected = True
+                rec.reason = (
+                    f"selected (pick {order[rec.composition]} of {top}): probability "
+                    f"{rec.probability:.3f} ± {rec.probability_std or 0:.3f} >= {threshold:g}, "
+                    f"in domain, rank {rank} of {len(passing)} passing; {row.get('reason', '')}"
+                )
+            else:
+                rec.reason = (
+                    f"passed the gate (probability {rec.probability:.3f}, rank {rank} of "
+                    f"{len(passing)}) but not picked among the top {top}: "
+                    f"{row.get('reason', '')}"
+                )
+        selection = {"method": "select_diverse", "tie_sigma": tie_sigma,
+                     "explanation": sel.explanation, "rows": sel.rows}
+        return out, selection
     for rank, rec in enumerate(passing, start=1):
         if rank <= top:
             rec.selected = True
@@ -139,7 +192,13 @@ def select_candidates(
                 f"passed the gate (probability {rec.probability:.3f}) but ranked {rank} of "
                 f"{len(passing)}, beyond top {top}"
             )
-    return out
+    if len(passing) <= top:
+        text = (f"{len(passing)} composition(s) passed the gate, no more than the {top} picks: "
+                "all were taken.")
+    else:
+        text = (f"{len(passing)} compositions passed the gate; the classifier gave no probability "
+                f"uncertainty, so the {top} most probable were taken (no tie-break).")
+    return out, {"method": "probability order", "explanation": text, "rows": []}
 
 
 @job(name="screen gate")
@@ -167,7 +226,9 @@ def gate_candidates(
         Every setting of the screen, for the report.
     """
     classified = ClassificationDocument.model_validate(classified)
-    records = select_candidates(classified.records, threshold, top)
+    records, selection = select_candidates_explained(classified.records, threshold, top)
+    settings = {**settings, "selection": selection}
+    logger.info("Gate selection: %s", selection["explanation"])
     selected = [r for r in records if r.selected]
     logger.info(
         "Gate: %d of %d scored compositions selected (threshold %.2f, top %d)",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,16 @@ def _configuration_lines(result: ScreeningResult) -> list[str]:
     return lines if len(lines) > 2 else []
 
 
+def _converged_cell(row: Mapping[str, Any]) -> str:
+    """'yes', 'NO (n not converged)' or '–' (not relaxed) for the ranking table."""
+    value = row.get("relax_converged")
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if bool(value):
+        return "yes"
+    return f"NO ({int(row.get('n_relax_unconverged') or 0)} not converged): FLAGGED"
+
+
 def _computed_caveats(result: ScreeningResult) -> list[str]:
     """Caveats that follow from this run's numbers: shared realised cells, unconverged relaxations."""
     notes = []
@@ -190,6 +201,10 @@ def render_report(
         )
     if len(scored) > 30:
         lines.append(f"\n({len(scored) - 30} more in results.json)")
+    selection = settings.get("selection") or {}
+    if selection.get("explanation"):
+        lines += ["", f"How the candidates were picked ({selection.get('method')}): "
+                  f"{selection['explanation']}"]
     lines += [
         "",
         "## What was computed",
@@ -231,14 +246,15 @@ def render_report(
     else:
         lines += [
             "| rank | composition | score | " + " | ".join(f"s_{c}" for c in CRITERIA)
-            + " | barrier used (eV) |",
-            "|---" * (4 + len(CRITERIA)) + "|",
+            + " | barrier used (eV) | relaxations converged | composition error |",
+            "|---" * (6 + len(CRITERIA)) + "|",
         ]
         for _, row in frame.iterrows():
             lines.append(
                 f"| {row['rank']} | {row['composition']} | {_fmt(row['score'])} | "
                 + " | ".join(_fmt(row.get(f"score_{c}")) for c in CRITERIA)
-                + f" | {_fmt(row.get('barrier_used_eV'))} |"
+                + f" | {_fmt(row.get('barrier_used_eV'))} | {_converged_cell(row)} | "
+                f"{_fmt(row.get('composition_error'))} |"
             )
     lines += [""] + [f"- {note}" for note in result.ranking_notes]
     lines += [
@@ -355,4 +371,10 @@ def write_outputs(
     from nasicon_workflows.screen import plots
 
     paths.update(plots.write_plots(result, out / "plots"))
+    from nasicon_workflows.screen.report_html import write_html_report
+
+    paths["report.html"] = write_html_report(
+        result, out / "report.html", maps_dir=out / "bvse_maps",
+        selection_explanation=(result.settings.get("selection") or {}).get("explanation"),
+    )
     return paths

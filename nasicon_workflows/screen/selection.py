@@ -64,7 +64,11 @@ def _records(candidates: Any) -> list[dict[str, Any]]:
     out = []
     for c in candidates:
         row = c.model_dump() if hasattr(c, "model_dump") else dict(c)
-        row = {**(row.pop("descriptors", None) or {}), **row}
+        descriptors = row.pop("descriptors", None) or {}
+        # a record field left None (e.g. GateRecord.probability_std) does not hide a value
+        # carried in the descriptors dict
+        row = {**descriptors, **{k: v for k, v in row.items()
+                                 if v is not None or k not in descriptors}}
         out.append(row)
     return out
 

@@ -126,7 +126,8 @@ def classifier_summary() -> dict[str, Any]:
     return {k: getattr(meta, k) for k in keys if hasattr(meta, k)}
 
 
-def structures_maker(method: str, orderings: int, max_atoms: int, seed: int):
+def structures_maker(method: str, orderings: int, max_atoms: int, seed: int,
+                     cell_search: str = "diagonal", allow_composition_error: bool = False):
     """The structure stage's ``BuildStructuresMaker`` (output: ``StructuresDocument``).
 
     Parameters
@@ -139,10 +140,15 @@ def structures_maker(method: str, orderings: int, max_atoms: int, seed: int):
         Largest ordered cell, atoms.
     seed
         Seed of the orderings.
+    cell_search
+        ``"diagonal"`` or ``"exact"`` (smallest, possibly non-diagonal, exact cell).
+    allow_composition_error
+        With ``"exact"``: the nearest realisable composition instead of a refusal.
     """
     structures = _stage("structures", "structure building")
     return structures.BuildStructuresMaker(
-        name="screen structures", method=method, k=orderings, max_atoms=max_atoms, seed=seed
+        name="screen structures", method=method, k=orderings, max_atoms=max_atoms, seed=seed,
+        cell_search=cell_search, allow_composition_error=allow_composition_error,
     )
 
 

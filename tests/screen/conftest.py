@@ -100,7 +100,7 @@ def calls(monkeypatch):
                 ewald_energies_eV=[-float(self.k - i) for i in range(self.k)],
             )
 
-    def structures_maker(method, orderings, max_atoms, seed):
+    def structures_maker(method, orderings, max_atoms, seed, **kwargs):
         return StandInStructuresMaker(k=orderings, seed=seed)
 
     def relax_maker(settings):
