@@ -64,7 +64,9 @@ def _records(candidates: Any) -> list[dict[str, Any]]:
     out = []
     for c in candidates:
         row = c.model_dump() if hasattr(c, "model_dump") else dict(c)
-        row = {**(row.pop("descriptors", None) or {}), **row}
+        # a record field left None (e.g. probability_std) does not hide the descriptor's value
+        row = {**(row.pop("descriptors", None) or {}),
+               **{k: v for k, v in row.items() if v is not None}}
         out.append(row)
     return out
 
