@@ -108,6 +108,8 @@ def _cases() -> list:
         (["--models", "gnb", "--output", READ_ONLY_NEW], "cannot write"),
         (["--models", "gnb", "--output", FULL], "cannot write"),
         (["--models", "gnb", "--output", FULL + "/x"], "cannot write"),
+        (["--models", "gnb", "--predicted-transport", MISSING], "does not exist"),
+        (["--models", "gnb", "--predicted-transport", BINARY], "cannot read predicted transport"),
     ]:
         add("evaluate", args, message)
 

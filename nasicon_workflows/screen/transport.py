@@ -28,6 +28,7 @@ __all__ = [
     "SCREEN_KMC_SETTINGS",
     "annotate_transport",
     "measured_comparisons",
+    "predictions_from_file",
     "TRANSPORT_CHOICES",
     "md_top_candidates",
     "screen_kmc_maker",
@@ -228,3 +229,43 @@ def annotate_transport(result, data_dir=None):
                         "status": "error"}]
     return result.model_copy(update={"transport_validation": status,
                                      "measured_transport": comparisons})
+
+
+def predictions_from_file(path) -> list[dict[str, Any]]:
+    """Predicted transport rows of a screen: its ``results.json`` (the ranking) or
+    ``ranking.csv``, or a CSV with ``composition`` and any predicted column of
+    :data:`COMPARISONS`.
+
+    Raises
+    ------
+    ScreenInputError
+        A missing or unreadable file, or one without a ``composition`` column.
+    """
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise ScreenInputError(
+            f"predicted-transport file {str(path)!r} does not exist or is not a file: give a "
+            "screen's results.json or ranking.csv"
+        )
+    try:
+        if path.suffix.lower() == ".json":
+            rows = json.loads(path.read_text(encoding="utf-8")).get("ranking")
+        else:
+            rows = pd.read_csv(path).to_dict(orient="records")
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError) as exc:
+        raise ScreenInputError(
+            f"cannot read predicted transport from {str(path)!r}: {exc}"
+        ) from None
+    if not isinstance(rows, list) or any(
+        not isinstance(r, dict) or "composition" not in r for r in rows
+    ):
+        raise ScreenInputError(
+            f"{str(path)!r} holds no ranking with a 'composition' column: give a screen's "
+            "results.json or ranking.csv"
+        )
+    return rows

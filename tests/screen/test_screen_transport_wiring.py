@@ -291,3 +291,25 @@ def test_measured_transport_appears_in_the_screen_report(calls, monkeypatch, tmp
 def test_gate_record_model_keeps_old_records_readable():
     rec = GateRecord.model_validate({"composition": COMPS[0], "probability": 0.7})
     assert rec.probability_std is None and rec.ehull_pass is None
+
+
+def test_evaluate_compares_measured_with_a_screens_predictions(monkeypatch, tmp_path, capsys):
+    from nasicon_workflows.cli import main
+
+    formulas = ["Na3.4Zr1.6Sc0.4Si2PO12", "Na3.2Zr1.8Sc0.2Si2PO12", "Na3.5Zr1.5Sc0.5Si2PO12"]
+    _measured(monkeypatch, [(f, e, float("nan"), float("nan"))
+                            for f, e in zip(formulas, [0.30, 0.36, 0.28])])
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"ranking": [
+        {"composition": f, "barrier_3D_mean_eV": b, "kmc_Ea_eV": k}
+        for f, b, k in zip(formulas, [0.80, 0.85, 0.70], [0.70, 0.60, 0.65])]}))
+    argv = ["evaluate", "--models", "gnb", "--repeats", "1", "--folds", "2", "--splits", "1",
+            "--importance-repeats", "1", "--jobs", "1", "--output", str(tmp_path / "ev"),
+            "--predicted-transport", str(results), "--json"]
+    assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    by_name = {c["predicted"]: c for c in data["measured_transport"]}
+    # measured Ea 0.28 < 0.30 < 0.36; BVSE 0.70 < 0.80 < 0.85: rho = 1; KMC 0.65, 0.70, 0.60: -0.5
+    assert by_name["BVSE E_3D (eV)"]["rho"] == pytest.approx(1.0)
+    assert by_name["KMC Ea (eV)"]["rho"] == pytest.approx(-0.5)
+    assert by_name["KMC Ea (eV)"]["n"] == 3 and by_name["KMC Ea (eV)"]["ci_low"] is not None
