@@ -267,7 +267,8 @@ def rank_candidates(
             if criterion == "barrier":
                 notes.append(
                     "BVSE barrier reported but not ranked (weight 0): the transport validation "
-                    "finds that it misorders the Na(1+x)Zr2Si(x)P(3-x)O12 series (docs/transport.md)"
+                    "finds that it misorders the Na(1+x)Zr2Si(x)P(3-x)O12 series "
+                    "(docs/transport.md)"
                 )
             continue
         if column.isna().any():

@@ -285,7 +285,8 @@ def _transport_lines(result: ScreeningResult) -> list[str]:
     status = result.transport_validation or {}
     if status:
         lines += [
-            f"**Validation status: {'validated' if status.get('validated') else 'NOT validated'}.** "
+            "**Validation status: "
+            + ("validated" if status.get("validated") else "NOT validated") + ".** "
             + str(status.get("statement", "")),
             "",
             "Ranking weights follow this measured skill (docs/transport.md, docs/screen.md): BVSE "

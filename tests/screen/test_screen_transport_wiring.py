@@ -92,7 +92,11 @@ def test_kmc_columns_read_sigma_at_573K():
 
 
 def test_screen_kmc_settings_measure_sigma_at_the_ranked_temperature():
-    from nasicon_workflows.screen.transport import SCREEN_KMC_SETTINGS, screen_kmc_maker, transport_maker
+    from nasicon_workflows.screen.transport import (
+        SCREEN_KMC_SETTINGS,
+        screen_kmc_maker,
+        transport_maker,
+    )
     from nasicon_workflows.transport.kmc import KMCMaker
 
     maker = screen_kmc_maker(0.2, 7)
@@ -259,9 +263,10 @@ def test_measured_vs_predicted_rank_correlation_with_n_and_ci(monkeypatch):
     ea = [0.30, 0.36, 0.28, 0.33]
     _measured(monkeypatch, [(f, e, float("nan"), float("nan")) for f, e in zip(formulas, ea)])
     # predictions in another notation (element order) and monotone in Ea: rho = 1
-    predictions = [{"composition": f.replace("Zr", "Zr").replace("Na", "Na"),
-                    "barrier_3D_mean_eV": 0.5 + e, "kmc_Ea_eV": 0.6 + e} for f, e in
-                   zip(formulas, ea)]
+    reordered = ["Na3.4Sc0.4Zr1.6Si2PO12", "Na3.2Sc0.2Zr1.8Si2PO12", "Na3.5Sc0.5Zr1.5Si2PO12",
+                 "Na3.3Sc0.3Zr1.7Si2PO12"]
+    predictions = [{"composition": f, "barrier_3D_mean_eV": 0.5 + e, "kmc_Ea_eV": 0.6 + e}
+                   for f, e in zip(reordered, ea)]
     out = measured_comparisons(predictions)
     assert [c["predicted"] for c in out] == ["BVSE E_3D (eV)", "KMC Ea (eV)"]
     for c in out:
