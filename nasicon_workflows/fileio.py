@@ -95,6 +95,11 @@ def atomic_write(path: str | Path, writer: Callable[[str], None]) -> Path:
         When the folder or file cannot be written; no partial file is left behind.
     """
     path = Path(path)
+    if _is_device(path):
+        # os.replace would swap the device node (e.g. /dev/full, as root) for a regular file
+        raise OutputPathError(
+            f"cannot write {path} atomically: it is a device or pipe, not a regular file"
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

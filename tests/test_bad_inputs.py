@@ -108,6 +108,8 @@ def _cases() -> list:
         (["--models", "gnb", "--output", READ_ONLY_NEW], "cannot write"),
         (["--models", "gnb", "--output", FULL], "cannot write"),
         (["--models", "gnb", "--output", FULL + "/x"], "cannot write"),
+        (["--models", "gnb", "--predicted-transport", MISSING], "does not exist"),
+        (["--models", "gnb", "--predicted-transport", BINARY], "cannot read predicted transport"),
     ]:
         add("evaluate", args, message)
 
@@ -116,7 +118,7 @@ def _cases() -> list:
         (["--pool", "Zr", "Sc", "Y", "--chunk-size", "0"], "--chunk-size 0"),
         (["--pool", "Zr", "Sc", "Y", "--chunk-size", "-5"], "--chunk-size -5"),
         (["--pool", "Zr", "Sc", "Y", "--chunk-size", "100000000"], "--chunk-size"),
-        (["--pool", "Zr", "Sc", "Y", "Mg", "Ti", "--step", "1e-5"], "enumeration too large"),
+        (["--pool", "Zr", "Sc", "Y", "Mg", "Ti", "--step", "1e-5"], "is not realised exactly"),
         (["--pool", "Zr", "Sc", "Y", "Mg", "Ti", "--step", "0.001"], "enumeration too large"),
         (["--step", "0.02"], "enumeration too large"),
         (["--pool", "Zr", "Sc", "--step", "0.01", "--min-entropy", "0", "--max-candidates", "10"],
@@ -316,7 +318,7 @@ def _cases() -> list:
         ([*comp, "--out", READ_ONLY_NEW], "Cannot write to the output folder"),
         ([*comp, "--out", FULL], "Cannot write to the output folder"),
         ([*comp, "--out", SCREEN_DONE], "already holds a screen"),
-        (["--step", "1e-5", *sout], "enumeration too large"),
+        (["--step", "1e-5", *sout], "is not realised exactly"),
         (["--step", "0.01", *sout], "enumeration too large"),
         (["--pool", "Zr", "Xx", *sout], "Unknown dopant(s) ['Xx']"),
         (["--dopants", "Hf,Xx", *sout], "Unknown dopant(s) ['Xx']"),
@@ -329,6 +331,60 @@ def _cases() -> list:
         (["--na-range", "5,6", *sout], "na_range"),
     ]:
         add("screen", args, message)
+    for args, message in [  # transport, stability gate and MD options of the screen
+        ([*comp, "--transport", "bogus", *sout], "invalid choice"),
+        ([*comp, "--md", "-1", *sout], "--md -1 must be >= 0"),
+        ([*comp, "--max-ehull", "nan", *sout], "expected a finite number"),
+        ([*comp, "--max-ehull", "abc", *sout], "expected a number"),
+    ]:
+        add("screen", args, message)
+    add("enumerate", [*_SMALL_POOL, "--max-ehull", "inf"], "expected a finite number")
+
+    # ------------------------------------------------------------------ eis
+    geometry = ["--thickness-cm", "0.1", "--diameter-cm", "1.0"]
+    for args, message in [
+        ([MISSING, *geometry], None),
+        ([DIR, *geometry], "folder"),
+        ([EMPTY, *geometry], None),
+        ([FILE, *geometry], None),
+        ([BINARY, *geometry], None),
+        (["{tmp}/spectrum.csv", "--thickness-cm", "0", "--diameter-cm", "1.0"], "thickness"),
+        (["{tmp}/spectrum.csv", "--thickness-cm", "0.1", "--diameter-cm", "nan"], None),
+        (["{tmp}/spectrum.csv", *geometry, "--circuit", "R0-p(R1"], None),
+        (["{tmp}/spectrum.csv", *geometry, "--out", FULL], None),
+    ]:
+        add("eis", args, message)
+
+    # ------------------------------------------------------------------ kmc
+    for args, message in [
+        ([MISSING], None),
+        ([FILE], None),
+        ([CIF, "--temperatures", "-5"], None),
+        ([CIF, "--runs", "0"], None),
+        ([CIF, "--interaction", "coulomb"], None),
+        ([CIF, "--out", DIR], "it is a folder"),
+    ]:
+        add("kmc", args, message)
+
+    # ------------------------------------------------------------------ validate-transport
+    for args, message in [
+        (["--out", FILE], None),
+        (["--out", READ_ONLY_NEW], None),
+        (["--out", FULL], None),
+        (["--x", "7"], None),
+    ]:
+        add("validate-transport", args, message)
+
+    # ------------------------------------------------------------------ md
+    for args, message in [
+        ([MISSING], None),
+        ([FILE], None),
+        ([CIF, "--temperatures", "50"], "100"),
+        ([CIF, "--temperatures", "1000", "1000"], None),
+        ([CIF, "--force-field", "bogus"], None),
+        ([CIF, "--out", FULL], None),
+    ]:
+        add("md", args, message)
     return c
 
 
@@ -360,6 +416,8 @@ def workspace(tmp_path, monkeypatch):
     Structure.from_file(poscar).to(filename=str(tmp_path / "ordered.cif"))
     (tmp_path / "new.csv").write_text(  # a valid new outcome (not in the shipped 58 rows)
         "composition,outcome,source\nNa3.2Zr1.6Hf0.2Sc0.2Si2PO12,1,test\n")
+    (tmp_path / "spectrum.csv").write_text(  # a valid two-point spectrum (geometry is bad)
+        "freq,Z_real,Z_imag\n1000,100,-50\n100,120,-80\n10,150,-100\n")
     done = tmp_path / "done"
     done.mkdir()
     (done / "settings.json").write_text("{}")

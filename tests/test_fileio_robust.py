@@ -94,7 +94,9 @@ def test_enumeration_guard_names_count_memory_and_flags():
     from nasicon_workflows.cli.enumeration_options import EnumerationOptions, EnumerationSizeError
 
     with pytest.raises(EnumerationSizeError) as err:
-        EnumerationOptions(pool=["Zr", "Sc", "Y", "Mg", "Ti"], step=1e-5).check()
+        # a cell that realises the 1e-5 grid exactly, so the size guard (not the grid rule) stops it
+        EnumerationOptions(pool=["Zr", "Sc", "Y", "Mg", "Ti"], step=1e-5,
+                           extra={"cell_formula_units": 100000}).check()
     text = str(err.value)
     for part in ("6.67e+19 compositions", "--max-candidates", "TB of memory",
                  "--max-enumeration-memory-mb"):

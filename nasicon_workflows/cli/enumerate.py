@@ -23,20 +23,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "with the gate (vectorised) and print the top N with entropy class and domain flag."
         ),
     )
-    # the rules: the same flags and defaults as the screen's (one options model)
+    # the rules and --max-ehull: the same flags and defaults as the screen's (one options model)
     EnumerationOptions.add_arguments(parser)
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument(
         "--in-domain-only",
         action="store_true",
         help="rank only compositions inside the applicability domain",
-    )
-    parser.add_argument(
-        "--max-ehull",
-        type=float,
-        default=None,
-        metavar="MEV",
-        help="second gate: rank only compositions with predicted E_hull(1000 K) <= MEV meV/atom",
     )
     parser.add_argument("--model", default=DEFAULT_GATE_MODEL)
     parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE,
@@ -77,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
             args.chunk_size,
             args.in_domain_only,
             progress,
-            max_ehull=args.max_ehull,
+            max_ehull=options.max_ehull,
         )
     finally:
         if progress:
@@ -92,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
                 "model": gate.model_name,
                 "n_enumerated": n_enum,
                 "n_in_domain": n_in,
-                "max_ehull_meV_per_atom": args.max_ehull,
+                "max_ehull_meV_per_atom": options.max_ehull,
                 "n_ehull_pass": frame.attrs.get("n_ehull_pass"),
                 "rules": {k: v for k, v in rules.__dict__.items()},
                 "top": out.to_dict(orient="records"),

@@ -184,6 +184,9 @@ class EnumerationOptions:
         Refuse an enumeration estimated above this many compositions.
     max_memory_mb
         Refuse an enumeration estimated above this peak memory, MB.
+    max_ehull
+        Second gate on the stability model's predicted E_hull(1000 K), meV/atom (None: off):
+        only compositions at or below it are ranked (``enumerate``) or computed (``screen``).
     """
 
     pool: list[str] | None = None
@@ -197,6 +200,7 @@ class EnumerationOptions:
     min_entropy_R: float = 1.0
     max_candidates: int = DEFAULT_MAX_CANDIDATES
     max_memory_mb: float = DEFAULT_MAX_MEMORY_MB
+    max_ehull: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ parser
@@ -244,6 +248,11 @@ class EnumerationOptions:
             help=f"refuse an enumeration estimated above MB of memory (default "
                  f"{d.max_memory_mb:.0f})",
         )
+        group.add_argument(
+            "--max-ehull", type=_finite_float, default=d.max_ehull, metavar="MEV",
+            help="second gate: keep only compositions with predicted E_hull(1000 K) <= MEV "
+                 "meV/atom (stability model, docs/stability.md; default off)",
+        )
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> EnumerationOptions:
@@ -270,6 +279,7 @@ class EnumerationOptions:
             min_entropy_R=args.min_entropy,
             max_candidates=args.max_candidates,
             max_memory_mb=args.enumeration_max_memory_mb,
+            max_ehull=getattr(args, "max_ehull", None),
         )
 
     # ------------------------------------------------------------------ rules

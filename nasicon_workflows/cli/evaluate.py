@@ -42,6 +42,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="CSV",
         help="evaluate on a user dataset (columns composition, outcome) instead",
     )
+    parser.add_argument(
+        "--predicted-transport",
+        metavar="FILE",
+        help="a screen's results.json or ranking.csv: its BVSE barriers and KMC Ea/sigma are "
+        "rank-correlated with the measured transport of the user data (add-outcomes)",
+    )
     parser.add_argument("--json", action="store_true", help="print flat metrics as JSON")
     parser.set_defaults(func=run)
 
@@ -73,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
         for name in args.models:
             get_model_spec(name)
     out = resolve_output_dir(args.output, create=False)  # checked before computing
+    from nasicon_workflows.screen.transport import measured_comparisons, predictions_from_file
+
+    predictions = (predictions_from_file(args.predicted_transport)
+                   if args.predicted_transport else [])
     dataset = read_dataset_csv(args.data) if args.data else None
     _, y_all = training_data(dataset, args.convention)
     counts = np.bincount(np.asarray(y_all, dtype=int), minlength=2)
@@ -103,6 +113,13 @@ def run(args: argparse.Namespace) -> int:
     with staged_output_dir(out) as stage:  # every file appears together, or none
         write_report(report, stage, y_all)
     folder = out
+    # measured (add-outcomes) vs predicted transport: rank correlation with n and CI, or "too few"
+    measured = measured_comparisons(predictions)
+    transport_note = (
+        "measured transport in the user data but no predictions given: pass "
+        "--predicted-transport SCREEN/results.json" if measured and not predictions
+        else "" if measured else "no measured Ea or conductivity in the user data"
+    )
     if args.json:
         print_json(
             {
@@ -112,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
                 "selection_rule": report.selection_rule,
                 "selection_optimism": report.selection_optimism,
                 "metrics": report.flat_metrics(),
+                "measured_transport": measured,
+                "measured_transport_note": transport_note,
             }
         )
         return 0
@@ -155,5 +174,9 @@ def run(args: argparse.Namespace) -> int:
             f"selection optimism (bootstrap, dopant-out pooled): ROC-AUC {o['roc_auc']:+.3f}, "
             f"Brier {o['brier']:+.3f}"
         )
+    if transport_note:
+        print(f"measured vs predicted transport: {transport_note}")
+    for comparison in measured:
+        print(f"measured vs predicted transport: {comparison['summary']}")
     print(f"report, plots and metrics.json written to {folder}")
     return 0

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from nasicon_workflows.cli._output import _clean
-    from nasicon_workflows.fileio import atomic_write_text, resolve_output_file
+    from nasicon_workflows.fileio import resolve_output_file, write_output_text
     from nasicon_workflows.transport.kmc import _check, run_kmc_temperatures
     from nasicon_workflows.transport.lattice import build_na_lattice, interaction_parameters
 
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
                                hops_per_ion=args.hops_per_ion, nu_Hz=args.attempt_frequency,
                                seed=args.seed)
     if out is not None:
-        atomic_write_text(out, json.dumps(_clean(doc), indent=2))
+        write_output_text(out, json.dumps(_clean(doc), indent=2))
     if args.json:
         print_json(doc)
         return 0

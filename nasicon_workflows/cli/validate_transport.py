@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
     from nasicon_workflows.transport.validation import _variant
 
-    out = resolve_output_dir(args.out)
+    out = resolve_output_dir(args.out, create=False)  # checked now, created after the checks
     for name in args.sensitivity:
         _variant(name)
     _check(args.temperatures, args.runs, args.hops_per_ion, 50, 40, 1e13)
@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         from nasicon_workflows.relax.availability import check_relax_available
 
         check_relax_available("chgnet")
+    out = resolve_output_dir(out)
     doc = validate_transport(out, xs=args.x, temperatures_K=args.temperatures, n_runs=args.runs,
                              hops_per_ion=args.hops_per_ion, resolution=args.resolution,
                              relax=not args.no_relax, sensitivity=args.sensitivity,

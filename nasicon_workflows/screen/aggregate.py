@@ -16,7 +16,7 @@ from nasicon_workflows.screen.documents import (
 )
 from nasicon_workflows.screen.ranking import RankingWeights, rank_candidates
 
-__all__ = ["aggregate_screen", "ranking_row"]
+__all__ = ["aggregate_screen", "kmc_columns", "ranking_row"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,8 @@ def ranking_row(candidate: CandidateResult) -> dict[str, Any]:
     row: dict[str, Any] = {
         "composition": candidate.composition,
         "probability": candidate.probability,
+        "probability_std": candidate.probability_std,
+        "ehull_1000K_meV_per_atom": candidate.ehull_1000K_meV_per_atom,
         "entropy_R": candidate.entropy_R,
         "entropy_class": candidate.entropy_class,
         "n_configurations": len(candidate.configurations),
@@ -59,8 +61,33 @@ def ranking_row(candidate: CandidateResult) -> dict[str, Any]:
     if candidate.phonons:
         row["n_imaginary_modes"] = candidate.phonons.get("n_imaginary_modes")
         row["phonon_job"] = prov.get("phonons")
+    row.update(kmc_columns(candidate.transport))
     row["from_cache"] = candidate.from_cache
     return row
+
+
+def kmc_columns(transport: dict[str, Any] | None) -> dict[str, Any]:
+    """Ranking columns of a KMC transport document (``KMCDocument`` as a dict); {} otherwise.
+
+    ``kmc_sigma_573K_S_cm`` is the conductivity measured at the temperature closest to 573.15 K
+    (within 1 K; NaN when the run has no such temperature), the value the ``kmc`` criterion ranks.
+    """
+    if not transport or "temperatures" not in transport or "interaction" not in transport:
+        return {}
+    from nasicon_workflows.screen.ranking import KMC_RANK_TEMPERATURE_K
+
+    sigma = float("nan")
+    for entry in transport.get("temperatures") or []:
+        if abs(float(entry.get("temperature_K", 0.0)) - KMC_RANK_TEMPERATURE_K) <= 1.0:
+            sigma = float(entry.get("sigma_S_cm"))
+    ci = transport.get("Ea_ci95_eV") or (None, None)
+    return {
+        "kmc_sigma_573K_S_cm": sigma,
+        "kmc_Ea_eV": transport.get("Ea_eV"),
+        "kmc_Ea_ci95_low_eV": ci[0],
+        "kmc_Ea_ci95_high_eV": ci[1],
+        "kmc_sigma_300K_S_cm": transport.get("sigma_300K_S_cm"),
+    }
 
 
 @job(name="screen aggregate", output_schema=ScreeningResult)
@@ -82,6 +109,8 @@ def aggregate_screen(
             rec = next(r for r in records if r["composition"] == formula)
             results.append(CandidateResult(
                 composition=formula, status="failed", probability=rec.get("probability"),
+                probability_std=rec.get("probability_std"),
+                ehull_1000K_meV_per_atom=rec.get("ehull_1000K_meV_per_atom"),
                 entropy_R=rec.get("entropy_R"), entropy_class=rec.get("entropy_class"),
                 error="a job of this candidate failed (relaxation, BVSE or structure building); "
                       "its output is missing",

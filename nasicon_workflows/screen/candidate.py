@@ -408,6 +408,8 @@ def summarize_candidate(
         composition=record.composition,
         status="finished",
         probability=record.probability,
+        probability_std=record.probability_std,
+        ehull_1000K_meV_per_atom=record.ehull_1000K_meV_per_atom,
         entropy_R=record.entropy_R,
         entropy_class=record.entropy_class,
         configurations=configs,

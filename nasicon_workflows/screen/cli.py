@@ -84,6 +84,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                            "the nearest realisable one (error recorded) instead of refusing them")
     calc.add_argument("--bvse-resolution", type=float, default=0.1,
                       help="BVSE grid spacing, Å (default 0.1)")
+    calc.add_argument("--transport", default="kmc", choices=["kmc", "none"],
+                      help="transport stage on each candidate's lowest-energy configuration: "
+                           "lattice KMC (default; ranked by its sigma(573 K) rank) or none")
+    calc.add_argument("--md", type=int, default=0, metavar="TOP_N",
+                      help="force-field MD transport of the TOP_N best-ranked candidates "
+                           "(GPU/HPC tier, hours per candidate on CPU; default 0)")
     calc.add_argument("--phonons", action="store_true",
                       help="also compute force-field phonons of the lowest-energy configuration")
     calc.add_argument("--seed", type=int, default=0, help="random seed (orderings)")
@@ -223,9 +229,16 @@ def maker_from_args(args: argparse.Namespace) -> tuple[ScreeningFlowMaker, list[
     compositions = read_compositions(args.compositions) if args.compositions else None
     rules = {} if compositions else enumeration_rules(args)
     weights = RankingWeights.parse(args.weights)
+    from nasicon_workflows.screen.transport import transport_maker
+
+    if args.md < 0:
+        raise ScreenInputError(f"--md {args.md} must be >= 0 (the number of top candidates).")
     maker = ScreeningFlowMaker(
         enumeration=rules,
         ranking_weights=dict(vars(weights)),
+        transport_maker=transport_maker(args.transport, args.bvse_resolution, args.seed),
+        max_ehull=EnumerationOptions.from_args(args).max_ehull,
+        md_top=args.md,
         **{name: getattr(args, name) for name in _MAKER_OPTIONS},
     )
     if compositions is None:

@@ -42,7 +42,13 @@ class GateRecord(BaseModel):
     composition: str = Field(description="Canonical formula")
     probability: float | None = Field(None, description="Synthesizability probability (0-1)")
     probability_std: float | None = Field(
-        None, description="Uncertainty (standard deviation) of the probability, from the gate"
+        None, description="Uncertainty of the probability (GP latent variance or bootstrap)"
+    )
+    ehull_1000K_meV_per_atom: float | None = Field(
+        None, description="Stability model's predicted E_hull(1000 K), meV/atom"
+    )
+    ehull_pass: bool | None = Field(
+        None, description="Passes the --max-ehull stability gate (None: gate off or not scored)"
     )
     label: Any = Field(None, description="Classifier label")
     in_domain: bool | None = Field(None, description="Inside the classifier's applicability domain")
@@ -156,6 +162,10 @@ class CandidateResult(BaseModel):
     status: str = Field(description="finished or failed")
     error: str | None = Field(None, description="Why it failed")
     probability: float | None = None
+    probability_std: float | None = Field(None, description="Uncertainty of the probability")
+    ehull_1000K_meV_per_atom: float | None = Field(
+        None, description="Predicted E_hull(1000 K), meV/atom (stability model)"
+    )
     entropy_R: float | None = None
     entropy_class: str | None = None
     configurations: list[ConfigurationResult] = Field(default_factory=list)
@@ -201,3 +211,14 @@ class ScreeningResult(BaseModel):
     ranking: list[dict[str, Any]] = Field(default_factory=list)
     ranking_notes: list[str] = Field(default_factory=list)
     aggregate_job_uuid: str | None = None
+    transport_validation: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Validation status of the transport models (transport_validation_status)",
+    )
+    measured_transport: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Measured (add-outcomes) vs predicted transport: rank correlations",
+    )
+    md: list[dict[str, Any]] = Field(
+        default_factory=list, description="MD transport of the top-N ranked candidates (--md)"
+    )

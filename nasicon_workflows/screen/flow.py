@@ -28,6 +28,7 @@ field and its version, and stores it atomically when done. On HPC (jobflow-remot
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -116,6 +117,13 @@ class ScreeningFlowMaker(Maker):
         Seed of every random choice (orderings).
     ranking_weights
         Keyword arguments of :class:`~nasicon_workflows.screen.ranking.RankingWeights`.
+    max_ehull
+        Second gate on the stability model's predicted E_hull(1000 K), meV/atom (None: off);
+        the same as ``classify/enumerate --max-ehull``. A composition above it is rejected with
+        the reason.
+    md_top
+        Force-field MD transport (``MDTransportMaker``, GPU/HPC tier) of the ``md_top`` best
+        ranked candidates after the ranking (local runs; 0: none).
     cache_dir
         Folder of the resumable result cache (None: no caching).
     maps_dir
@@ -141,6 +149,8 @@ class ScreeningFlowMaker(Maker):
     seed: int = 0
     ranking_weights: dict = field(default_factory=dict)
     transport_maker: Maker | None = None
+    max_ehull: float | None = None
+    md_top: int = 0
     cache_dir: str | None = None
     maps_dir: str | None = None
 
@@ -157,6 +167,12 @@ class ScreeningFlowMaker(Maker):
                 f"bvse_resolution ({self.bvse_resolution} Å) and fmax ({self.fmax} eV/Å) must be "
                 "> 0."
             )
+        if self.max_ehull is not None and not math.isfinite(float(self.max_ehull)):
+            raise ScreenInputError(
+                f"max_ehull must be a finite number of meV/atom; got {self.max_ehull}."
+            )
+        if int(self.md_top) < 0:
+            raise ScreenInputError(f"md_top must be >= 0; got {self.md_top}.")
         RankingWeights(**self.ranking_weights)  # validates names and values now, not at the end
         if isinstance(self.vasp, dict):
             self.vasp = VaspRelaxSettings(**self.vasp)
@@ -250,8 +266,9 @@ class ScreeningFlowMaker(Maker):
                 )
             if not self.allow_composition_error:
                 check_realisable(formulas, self.max_atoms)
+        extra = {} if self.max_ehull is None else {"max_ehull": float(self.max_ehull)}
         classify = classify_candidates(formulas, self.enumeration, self.keep_scored,
-                                       self.cache_dir)
+                                       self.cache_dir, **extra)
         gate = gate_candidates(
             classify.output, self.threshold, self.top, self.candidate_maker(), self.settings()
         )

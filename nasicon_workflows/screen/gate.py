@@ -54,6 +54,11 @@ def gate_record(row: dict[str, Any], job_uuid: str | None) -> GateRecord:
         values["in_domain"] = bool(values["in_domain"])
     if values.get("domain_reason") is not None and not isinstance(values["domain_reason"], str):
         values["domain_reason"] = str(values["domain_reason"])
+    for key in ("probability_std", "ehull_1000K_meV_per_atom"):
+        if values.get(key) is not None:
+            values[key] = None if not math.isfinite(float(values[key])) else float(values[key])
+    if values.get("ehull_pass") is not None:
+        values["ehull_pass"] = bool(values["ehull_pass"])
     if values.get("label") is not None:
         values["label"] = bool(values["label"])
     return GateRecord(**values, descriptors=descriptors, classifier_job_uuid=job_uuid)
@@ -65,8 +70,12 @@ def classify_candidates(
     enumeration: dict,
     keep_scored: int,
     cache_dir: str | None = None,
+    max_ehull: float | None = None,
 ) -> ClassificationDocument:
     """Score explicit formulas, or enumerate and score compositions, with the classifier.
+
+    ``max_ehull`` (meV/atom, None: off) is the stability second gate: it marks each record's
+    ``ehull_pass``; an enumeration ranks only compositions that pass it.
 
     The result is cached under the inputs, the classifier's identity (model, training-data hash,
     seed) and the package version, so a resumed screen does not enumerate again.
@@ -78,18 +87,22 @@ def classify_candidates(
     classifier = stages.classifier_summary()
     cache = ResultCache.from_dir(cache_dir)
     identity = {k: classifier.get(k) for k in ("model_name", "training_data_sha256", "seed")}
-    key = settings_key("classify", formulas, enumeration, keep_scored, identity, code_identity())
+    parts = ("classify", formulas, enumeration, keep_scored, identity, code_identity())
+    if max_ehull is not None:  # keys of screens without the second gate stay as they were
+        parts = (*parts, {"max_ehull": max_ehull})
+    key = settings_key(*parts)
+    extra = {} if max_ehull is None else {"max_ehull": max_ehull}
     if cache and (hit := cache.get("classify", key)) is not None:
         logger.info("Scored compositions reused from a previous run")
         return ClassificationDocument.model_validate(hit)
     if formulas is not None:
         logger.info("Scoring %d given compositions with the synthesizability gate", len(formulas))
-        rows = stages.score_compositions(formulas)
-        summary = {"mode": "explicit", "n_compositions": len(formulas)}
+        rows = stages.score_compositions(formulas, **extra)
+        summary = {"mode": "explicit", "n_compositions": len(formulas), **extra}
     else:
         logger.info("Enumerating compositions and scoring them with the synthesizability gate")
-        rows, summary = stages.enumerate_and_score(enumeration, keep_scored)
-        summary = {"mode": "enumerated", "rules": enumeration, **summary}
+        rows, summary = stages.enumerate_and_score(enumeration, keep_scored, **extra)
+        summary = {"mode": "enumerated", "rules": enumeration, **summary, **extra}
         if not rows:
             raise EmptyCandidateSetError(
                 f"The enumeration {enumeration} produced no composition: widen the dopant pool, "
@@ -147,6 +160,11 @@ def select_candidates_explained(
         p = rec.probability
         if p is None or not math.isfinite(p):
             rec.reason = "no probability from the classifier"
+        elif rec.ehull_pass is False:
+            rec.reason = (
+                f"predicted E_hull(1000 K) {rec.ehull_1000K_meV_per_atom:.1f} meV/atom above "
+                "the stability gate (--max-ehull)"
+            )
         elif rec.in_domain is False:
             rec.reason = f"outside the classifier's applicability domain: {rec.domain_reason}"
         elif p < threshold:
@@ -245,7 +263,10 @@ def gate_candidates(
                         index, len(selected), rec.composition)
             # computed results come from the cache; the classifier's numbers from this run
             provenance = {**cached.get("provenance", {}), "classifier": rec.classifier_job_uuid}
-            outputs.append({**cached, "probability": rec.probability, "entropy_R": rec.entropy_R,
+            outputs.append({**cached, "probability": rec.probability,
+                            "probability_std": rec.probability_std,
+                            "ehull_1000K_meV_per_atom": rec.ehull_1000K_meV_per_atom,
+                            "entropy_R": rec.entropy_R,
                             "entropy_class": rec.entropy_class, "provenance": provenance,
                             "from_cache": True})
             continue

@@ -17,6 +17,17 @@ Each criterion becomes a score in [0, 1] (1 = best); the ranking score is their 
     cation): a small spread means the dopants mix without a strong ordering preference, which is
     what an entropy-stabilised solid solution needs. Scored ``exp(-(dE - dE_min) / kT)``. With a
     single ordering per candidate the spread is undefined and the criterion is dropped.
+``kmc``
+    The lattice-KMC Na+ conductivity at 573.15 K (``kmc_sigma_573K_S_cm``, the screen's transport
+    stage) scored by its **rank** among the ranked candidates: 1 for the highest, 0 for the
+    lowest, linear in between (ties share their mean rank; a single candidate scores 1). The
+    validation (docs/transport.md) supports the KMC *order* of compositions on the
+    Na(1+x)Zr2Si(x)P(3-x)O12 series but not its absolute sigma or Ea, so only the rank enters.
+
+Default weights of the transport criteria follow their measured skill
+(:func:`nasicon_workflows.transport.transport_validation_status`, the shipped validation run):
+BVSE ``barrier`` 0 (it puts the x-series maximum at x = 3) and ``kmc`` 0.267 (2 of 3 criteria).
+BVSE barriers stay in the ranking table and the report, unranked, unless a weight is given.
 
 A criterion that is missing for any ranked candidate is dropped for all (and the drop is listed
 in the ranking notes), so candidates are always compared on the same criteria.
@@ -26,7 +37,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 import pandas as pd
 
@@ -42,9 +54,46 @@ __all__ = [
 ]
 
 #: Ranking criteria, in the order of the report.
-CRITERIA = ("probability", "entropy", "barrier", "energetics")
+CRITERIA = ("probability", "entropy", "barrier", "energetics", "kmc")
 #: M-site entropy (units of R) from which a composition is "high entropy" (descriptors module).
 HIGH_ENTROPY_R = ENTROPY_CLASS_BOUNDS[1]
+#: Temperature (K) of the KMC conductivity that ranks candidates (300 C, the temperature of the
+#: validation's criterion; the screen's KMC stage measures it directly).
+KMC_RANK_TEMPERATURE_K = 573.15
+#: Validation model whose recommended weight becomes the default ``kmc`` weight.
+KMC_VALIDATION_MODEL = "kmc_softbv"
+
+
+@lru_cache(maxsize=1)
+def validated_transport_weights() -> dict[str, float]:
+    """Default weights of the transport criteria from their measured skill.
+
+    Reads :func:`nasicon_workflows.transport.transport_validation_status` (the validation run
+    shipped with the package): ``barrier`` gets the recommended weight of ``bvse``, ``kmc`` that of
+    ``kmc_softbv``. A missing or unreadable validation gives 0 to both (an unvalidated transport
+    criterion is not ranked by default).
+
+    Returns
+    -------
+    dict
+        ``{"barrier": w_bvse, "kmc": w_kmc}``.
+    """
+    try:
+        from nasicon_workflows.transport import transport_validation_status
+
+        rec = transport_validation_status().get("recommended_weights", {})
+    except Exception:  # noqa: BLE001 - any failure means "not validated": weight 0
+        rec = {}
+
+    def weight(name: str) -> float:
+        value = (rec.get(name) or {}).get("weight")
+        return float(value) if value is not None else 0.0
+
+    return {"barrier": weight("bvse"), "kmc": weight(KMC_VALIDATION_MODEL)}
+
+
+def _default_weight(name: str):
+    return field(default_factory=lambda: validated_transport_weights()[name])
 
 
 @dataclass(frozen=True)
@@ -53,8 +102,10 @@ class RankingWeights:
 
     Parameters
     ----------
-    probability, entropy, barrier, energetics
-        Non-negative weights of the four criteria (normalised to sum 1 over the criteria used).
+    probability, entropy, barrier, energetics, kmc
+        Non-negative weights of the criteria (normalised to sum 1 over the criteria used). The
+        defaults of ``barrier`` (BVSE) and ``kmc`` come from the transport validation
+        (:func:`validated_transport_weights`: 0 and 0.267 with the shipped run).
     spread_penalty
         How many standard deviations of the BVSE barrier over orderings are added to its mean.
     temperature_K
@@ -65,11 +116,12 @@ class RankingWeights:
 
     probability: float = 0.35
     entropy: float = 0.15
-    barrier: float = 0.40
+    barrier: float = _default_weight("barrier")
     energetics: float = 0.10
     spread_penalty: float = 1.0
     temperature_K: float = 300.0
     barrier_dimension: str = "3D"
+    kmc: float = _default_weight("kmc")
 
     def __post_init__(self) -> None:
         weights = self.weights()
@@ -162,7 +214,23 @@ def criterion_scores(frame: pd.DataFrame, weights: RankingWeights) -> pd.DataFra
         "ordering_energy_range_eV_per_m", pd.Series(float("nan"), index=frame.index)
     ).astype(float)
     out["score_energetics"] = _arrhenius(spread, kT)
+    out["score_kmc"] = kmc_rank_scores(frame.get(
+        "kmc_sigma_573K_S_cm", pd.Series(float("nan"), index=frame.index)))
     return out
+
+
+def kmc_rank_scores(sigma: pd.Series) -> pd.Series:
+    """Rank score of KMC conductivities: 1 for the highest, 0 for the lowest (mean rank on ties).
+
+    NaN anywhere gives NaN everywhere (the criterion is then dropped for all candidates).
+    """
+    sigma = sigma.astype(float)
+    if sigma.isna().any():
+        return pd.Series(float("nan"), index=sigma.index)
+    if len(sigma) == 1:
+        return pd.Series(1.0, index=sigma.index)
+    ranks = sigma.rank(method="average")  # 1 = lowest
+    return (ranks - 1.0) / (len(sigma) - 1.0)
 
 
 def rank_candidates(
@@ -196,6 +264,12 @@ def rank_candidates(
     for criterion, weight in weights.weights().items():
         column = scores[f"score_{criterion}"]
         if weight == 0:
+            if criterion == "barrier":
+                notes.append(
+                    "BVSE barrier reported but not ranked (weight 0): the transport validation "
+                    "finds that it misorders the Na(1+x)Zr2Si(x)P(3-x)O12 series "
+                    "(docs/transport.md)"
+                )
             continue
         if column.isna().any():
             missing = frame.loc[column.isna(), "composition"].tolist()
@@ -203,6 +277,8 @@ def rank_candidates(
                 f"criterion '{criterion}' dropped: no value for {', '.join(map(str, missing))}"
                 + (" (the spread needs at least two relaxed orderings)"
                    if criterion == "energetics" else "")
+                + (" (no KMC transport result: run the screen with --transport kmc)"
+                   if criterion == "kmc" else "")
             )
             continue
         used[criterion] = weight
@@ -215,6 +291,7 @@ def rank_candidates(
         "weights used: " + ", ".join(f"{k} {v:.3f}" for k, v in used.items())
         + f"; barrier = {weights.barrier_dimension} mean + {weights.spread_penalty:g} std; "
         f"Arrhenius scores at {weights.temperature_K:g} K"
+        + ("; kmc = rank of the KMC sigma at 573 K" if "kmc" in used else "")
     )
     frame = pd.concat([frame, scores], axis=1)
     frame["score"] = sum(frame[f"score_{k}"] * v for k, v in used.items())

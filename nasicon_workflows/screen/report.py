@@ -260,10 +260,12 @@ def render_report(
     lines += [
         "",
         "Scores are in [0, 1] (1 = best): probability as is; entropy_R / 1.5 R capped at 1; "
-        "barrier and ordering-energy range as exp(-(x - x_best)/kT). The job uuid behind every "
+        "barrier and ordering-energy range as exp(-(x - x_best)/kT); kmc as the rank of the KMC "
+        "sigma at 573 K (1 = highest, 0 = lowest). The job uuid behind every "
         "number is in ranking.csv (classifier_job, relax_jobs, bvse_jobs, summary_job) and can be "
         "read back with `load_job_store(OUT).get_output(uuid)`.",
         "",
+        *_transport_lines(result),
         "## The classifier",
         "",
         *_classifier_lines(result.classifier),
@@ -290,6 +292,76 @@ def render_report(
     if failed_jobs:
         lines += ["", "## Failed jobs", ""] + [f"- {k}: {v}" for k, v in failed_jobs.items()]
     return "\n".join(lines) + "\n"
+
+
+def _transport_lines(result: ScreeningResult) -> list[str]:
+    """The transport section: validation status (with citations), KMC per candidate, measured vs
+    predicted transport, MD of the top candidates."""
+    lines = ["## Transport", ""]
+    status = result.transport_validation or {}
+    if status:
+        lines += [
+            "**Validation status: "
+            + ("validated" if status.get("validated") else "NOT validated") + ".** "
+            + str(status.get("statement", "")),
+            "",
+            "Ranking weights follow this measured skill (docs/transport.md, docs/screen.md): BVSE "
+            "E_3D gets weight 0 by default (it is reported, not ranked); the lattice-KMC "
+            "criterion ranks candidates by the rank of their KMC sigma at 573 K, never by its "
+            "absolute value (KMC's absolute sigma is ~3 orders of magnitude below experiment and "
+            "its Ea ~2x the measured 0.2-0.4 eV).",
+            "",
+        ]
+    kmc = [c for c in result.candidates if c.transport and "interaction" in c.transport]
+    if kmc:
+        from nasicon_workflows.screen.aggregate import kmc_columns
+
+        lines += [
+            "Lattice KMC of the lowest-energy configuration (BVSE site and saddle energies, softBV "
+            "Na-Na term; mean over runs, Ea with its 95 % interval over per-run fits):",
+            "",
+            "| composition | sigma(573 K) (S/cm) | Ea (eV) [95 % CI] | Haven ratio (573 K) | "
+            "runs x hops per Na |",
+            "|---|---|---|---|---|",
+        ]
+        for cand in kmc:
+            cols = kmc_columns(cand.transport)
+            haven = next((t.get("haven_ratio") for t in cand.transport.get("temperatures", [])
+                          if abs(float(t.get("temperature_K", 0)) - 573.15) <= 1), None)
+            low, high = cols.get("kmc_Ea_ci95_low_eV"), cols.get("kmc_Ea_ci95_high_eV")
+            ci = "" if low is None else f" [{low:.3f}, {high:.3f}]"
+            settings = cand.transport.get("settings", {})
+            lines.append(
+                f"| {cand.composition} | {_fmt(cols.get('kmc_sigma_573K_S_cm'), '.3g')} | "
+                f"{_fmt(cols.get('kmc_Ea_eV'))}{ci} | {_fmt(haven, '.2f')} | "
+                f"{settings.get('n_runs', '–')} x {settings.get('hops_per_ion', '–')} |"
+            )
+        lines.append("")
+    elif result.settings.get("transport") is None:
+        lines += ["No transport stage ran (--transport none): the KMC criterion is not ranked.",
+                  ""]
+    lines += ["Measured against predicted transport (measurements from add-outcomes):", ""]
+    if result.measured_transport:
+        lines += [f"- {c.get('summary')} (expected sign {c.get('expected_sign', '?')}; "
+                  f"{c.get('n_measured', '?')} measured value(s))"
+                  for c in result.measured_transport]
+    else:
+        lines.append("- no measured Ea or conductivity in the user data: nothing to compare.")
+    lines.append("")
+    if result.md:
+        lines += ["Force-field MD of the top candidates (--md; Haven ratio assumed 1, intervals "
+                  "hold the MD statistics only):", "",
+                  "| rank | composition | status | Ea (eV) [95 % CI] | sigma(300 K) (S/cm) |",
+                  "|---|---|---|---|---|"]
+        for entry in result.md:
+            doc = entry.get("document") or {}
+            ci = doc.get("Ea_ci95_eV")
+            ea = _fmt(doc.get("Ea_eV")) + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+            lines.append(f"| {entry['rank']} | {entry['composition']} | {entry['status']} "
+                         f"{entry.get('error') or ''} | {ea} | "
+                         f"{_fmt(doc.get('sigma_300K_S_cm'), '.3g')} |")
+        lines.append("")
+    return lines
 
 
 def _unique_labels(structure):

@@ -83,7 +83,7 @@ def load_job_store(out_dir: str | Path) -> JobStore:
 
 #: Settings a resumed screen may change: they select or rank candidates, and every computed
 #: result is cached per candidate, so e.g. ``--resume --top 8`` computes only the 4 new ones.
-RESUMABLE_CHANGES = ("ranking_weights", "top", "threshold")
+RESUMABLE_CHANGES = ("ranking_weights", "top", "threshold", "md_top")
 
 
 def check_output_folder(out_dir: str | Path, settings: dict[str, Any], resume: bool) -> Path:
@@ -288,6 +288,11 @@ def _run_locked(
             f"{str(out)!r}: fix the cause and rerun with --resume."
         )
     result = _attach_errors(result, collector.failures)
+    from nasicon_workflows.screen.transport import annotate_transport, md_top_candidates
+
+    result = annotate_transport(result)
+    if maker.md_top:
+        result = result.model_copy(update={"md": md_top_candidates(result, maker.md_top)})
     if write:
         from nasicon_workflows.screen.report import write_outputs
 

@@ -51,18 +51,22 @@ def _records(frame) -> list[dict[str, Any]]:
     return [dict(row) for row in frame.to_dict(orient="records")]
 
 
-def score_compositions(formulas: Sequence[str]) -> list[dict[str, Any]]:
+def score_compositions(
+    formulas: Sequence[str], max_ehull: float | None = None
+) -> list[dict[str, Any]]:
     """Synthesizability probability and applicability domain of each formula.
 
     Returns
     -------
     list of dict
         One per formula: ``composition``, ``probability``, ``label``, ``in_domain``,
-        ``domain_reason``, ``entropy_R``, ``entropy_class`` and the descriptors.
+        ``domain_reason``, ``entropy_R``, ``entropy_class``, ``probability_std``,
+        ``ehull_1000K_meV_per_atom``, ``ehull_pass`` (with ``max_ehull``, meV/atom) and the
+        descriptors.
     """
     classifier = _stage("classifier", "synthesizability classifier")
     gate = classifier.SynthesizabilityGate.load_default()
-    return _records(gate.score(list(formulas)))
+    return _records(gate.score(list(formulas), max_ehull=max_ehull))
 
 
 def enumeration_rules(rules: Mapping[str, Any]):
@@ -81,7 +85,9 @@ def check_enumeration(rules: Mapping[str, Any]) -> None:
     next(iter(enumeration.enumerate_candidates(enumeration_rules(rules), chunk_size=1)), None)
 
 
-def enumerate_and_score(rules: Mapping[str, Any], keep: int) -> tuple[list[dict], dict]:
+def enumerate_and_score(
+    rules: Mapping[str, Any], keep: int, max_ehull: float | None = None
+) -> tuple[list[dict], dict]:
     """Enumerate compositions and score them all with the default gate (vectorised).
 
     Parameters
@@ -110,9 +116,11 @@ def enumerate_and_score(rules: Mapping[str, Any], keep: int) -> tuple[list[dict]
             seen[1] = seen[0]
 
     frame = enumeration.screen_candidates(
-        enumeration_rules(rules), gate=gate, top=keep, in_domain_only=True, progress=progress
+        enumeration_rules(rules), gate=gate, top=keep, in_domain_only=True, progress=progress,
+        max_ehull=max_ehull,
     )
-    summary = {k: int(frame.attrs[k]) for k in ("n_enumerated", "n_in_domain") if k in frame.attrs}
+    counts = ("n_enumerated", "n_in_domain") + (("n_ehull_pass",) if max_ehull is not None else ())
+    summary = {k: int(frame.attrs[k]) for k in counts if frame.attrs.get(k) is not None}
     return _records(frame), summary
 
 
@@ -217,3 +225,11 @@ def bvse_ensemble(documents: Sequence[Any], formula: str):
     docs = [bvse.BVSEDocument.model_validate(d) if isinstance(d, Mapping) else d
             for d in documents]
     return bvse.ensemble_document(docs, formula=formula)
+
+
+def kmc_maker(resolution: float = 0.1, seed: int = 0):
+    """The screen's lattice-KMC transport Maker (``--transport kmc``; settings in
+    :mod:`nasicon_workflows.screen.transport`)."""
+    from nasicon_workflows.screen.transport import screen_kmc_maker
+
+    return screen_kmc_maker(resolution, seed)

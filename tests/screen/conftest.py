@@ -59,6 +59,22 @@ class StandInPhononMaker(Maker):
                 "temperatures_K": [300.0], "g_vib_config_eV_per_fu": [-0.1]}
 
 
+@dataclass
+class StandInKMCMaker(Maker):
+    """A KMCDocument-shaped result: sigma(573 K) = volume * 1e-6 S/cm, Ea 0.5 eV."""
+
+    name: str = "stand-in kmc"
+
+    @job
+    def make(self, structure):
+        sigma = structure.volume * 1e-6
+        return {"formula": structure.composition.reduced_formula, "interaction": "softbv",
+                "temperatures": [{"temperature_K": 573.15, "sigma_S_cm": sigma,
+                                  "haven_ratio": 0.6}],
+                "Ea_eV": 0.5, "Ea_ci95_eV": [0.45, 0.55], "sigma_300K_S_cm": sigma / 1e4,
+                "settings": {"n_runs": 3, "hops_per_ion": 150}}
+
+
 @pytest.fixture
 def calls(monkeypatch):
     """Install stand-in stages; returns a counter of calls per stage."""
@@ -131,6 +147,7 @@ def calls(monkeypatch):
         counter["phonons"] += 1
         return StandInPhononMaker()
 
+    monkeypatch.setattr(stages, "kmc_maker", lambda resolution=0.1, seed=0: StandInKMCMaker())
     monkeypatch.setattr(stages, "phonon_maker", phonon_maker)
     monkeypatch.setattr(stages, "score_compositions", score)
     monkeypatch.setattr(stages, "structures_maker", structures_maker)

@@ -44,7 +44,8 @@ def test_criterion_scores_by_hand():
 
 def test_rank_order_and_weighted_score():
     rows = [_row("a", 0.8, 0.75, 0.40, 0.00, 0.01), _row("b", 0.6, 1.61, 0.40, 0.02, 0.02)]
-    ranking, notes = rank_candidates(rows, RankingWeights())
+    # the pre-validation weights, BVSE barrier 0.40 (no KMC column: the kmc criterion is dropped)
+    ranking, notes = rank_candidates(rows, RankingWeights.parse("barrier=0.4"))
     by = {r["composition"]: r for r in ranking.to_dict(orient="records")}
     expected_a = 0.35 * 0.8 + 0.15 * 0.5 + 0.40 * 1.0 + 0.10 * 1.0
     eb = math.exp(-0.02 / KT_300)
@@ -59,7 +60,7 @@ def test_rank_order_and_weighted_score():
 
 def test_missing_criterion_is_dropped_for_everyone_and_weights_renormalised():
     rows = [_row("a", 0.9, 0.5, 0.3, 0.0, None), _row("b", 0.5, 0.5, 0.3, 0.0, 0.01)]
-    ranking, notes = rank_candidates(rows, RankingWeights())
+    ranking, notes = rank_candidates(rows, RankingWeights.parse("barrier=0.4"))
     assert any("criterion 'energetics' dropped: no value for a" in n for n in notes)
     total = 0.35 + 0.15 + 0.40
     top = ranking.iloc[0]
@@ -86,7 +87,7 @@ def test_empty_ranking():
         ("speed=1", "Cannot read ranking weight 'speed=1'"),
         ("probability=high", "probability='high' is not a number"),
         ("probability=-1", "must be finite and >= 0"),
-        ("probability=0,entropy=0,barrier=0,energetics=0", "All ranking weights are zero"),
+        ("probability=0,entropy=0,barrier=0,energetics=0,kmc=0", "All ranking weights are zero"),
         ("barrier_dimension=4D", "'4D' is not one of"),
         ("temperature_K=0", "temperature_K must be > 0"),
     ],
