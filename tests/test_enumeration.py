@@ -186,6 +186,8 @@ def test_enumerate_cli(capsys):
             "Hf",
             "--n-cations",
             "2,3",
+            "--step",
+            "0.1",
             "--top",
             "4",
             "--model",
