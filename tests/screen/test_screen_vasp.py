@@ -71,7 +71,7 @@ def test_vasp_screen_carries_the_published_settings_in_every_job(mock_vasp, tmp_
     monkeypatch.setattr(stages, "classifier_summary", lambda: {"model_name": "stand-in"})
     maker = ScreeningFlowMaker(relax="vasp", top=1, orderings=2, threshold=0.5,
                                bvse_resolution=0.3)
-    assert (maker.fmax, maker.relax_steps) == (0.1, 25)  # the force-field budget is there...
+    assert (maker.fmax, maker.relax_steps) == (0.049, 300)  # the force-field budget is there...
     # One folder per job, as on a cluster: the second relaxation copies the first one's outputs.
     store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
     monkeypatch.chdir(tmp_path)
