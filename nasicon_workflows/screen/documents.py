@@ -89,7 +89,20 @@ class RelaxedConfiguration(BaseModel):
     relax_converged: bool | None = Field(
         None, description="Whether the relaxation met its force criterion (None: not relaxed)"
     )
-    relax_steps: int | None = Field(None, description="Ionic steps the relaxation took")
+    relax_steps: int | None = Field(
+        None, description="Ionic steps the relaxation took (all continuations included)"
+    )
+    relax_continuations: int = Field(
+        0,
+        description="Times the relaxation was continued from its last cell because the final "
+        "forces failed the convergence check",
+    )
+    max_force_eV_per_A: float | None = Field(
+        None, description="Largest atomic force of the final cell, eV/Å"
+    )
+    relax_hit_step_limit: bool | None = Field(
+        None, description="Whether the (last) relaxation stopped at its step limit"
+    )
     energy_eV: float | None = Field(None, description="Relaxed total energy, eV per cell")
     energy_per_atom_eV: float | None = Field(None, description="Relaxed energy, eV per atom")
     n_m_cations: int | None = Field(None, description="M-site cations in the cell")
@@ -133,7 +146,18 @@ class ConfigurationResult(BaseModel):
     relax_converged: bool | None = Field(
         None, description="Whether the relaxation met its force criterion (None: not reported)"
     )
-    relax_steps: int | None = Field(None, description="Optimizer steps the relaxation took")
+    relax_steps: int | None = Field(
+        None, description="Optimizer steps the relaxation took (all continuations included)"
+    )
+    relax_continuations: int = Field(
+        0, description="Times the relaxation was continued from its last cell"
+    )
+    max_force_eV_per_A: float | None = Field(
+        None, description="Largest atomic force of the final cell, eV/Å"
+    )
+    relax_hit_step_limit: bool | None = Field(
+        None, description="Whether the (last) relaxation stopped at its step limit"
+    )
     relaxer: str | None = Field(None, description="Relaxation engine ('chgnet', 'vasp', ...)")
     energy_eV: float | None = Field(None, description="Relaxed total energy, eV per cell")
     energy_per_atom_eV: float | None = Field(None, description="Relaxed energy, eV per atom")

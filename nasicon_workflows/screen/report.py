@@ -105,7 +105,11 @@ def _configuration_lines(result: ScreeningResult) -> list[str]:
         for c in cand.configurations:
             relax = "not run" if not c.relaxed else (
                 f"{'converged' if c.relax_converged else 'NOT converged'}"
-                + (f", {c.relax_steps} steps" if c.relax_steps is not None else ""))
+                + (f", {c.relax_steps} steps" if c.relax_steps is not None else "")
+                + (f" ({c.relax_continuations} continuation"
+                   f"{'s' if c.relax_continuations > 1 else ''})" if c.relax_continuations else "")
+                + (f", largest force {c.max_force_eV_per_A:.3f} eV/Å"
+                   if c.max_force_eV_per_A is not None else ""))
             lines.append(
                 f"| {cand.composition} | {c.index} | {c.realised_formula or '–'} | "
                 f"{_fmt(c.composition_error)} | {c.n_atoms} | {relax} | "

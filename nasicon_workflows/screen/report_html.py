@@ -294,12 +294,15 @@ def render_html_report(
     conv_rows = []
     for cand in result.candidates:
         for cfg in cand.configurations:
-            fmax = getattr(cfg, "relax_fmax_eV_per_A", None)
+            fmax = cfg.max_force_eV_per_A
             state = ("–" if not cfg.relaxed else
                      '<span class="ok">yes</span>' if cfg.relax_converged else
                      '<span class="flag">NO</span>' if cfg.relax_converged is False else "unknown")
             conv_rows.append([_esc(cand.composition), _esc(cfg.index), _esc(cfg.n_atoms),
-                              "yes" if cfg.relaxed else "no", state, _num(cfg.relax_steps, "d"),
+                              "yes" if cfg.relaxed else "no", state,
+                              _num(cfg.relax_steps, "d") + (
+                                  f" ({cfg.relax_continuations} continued)"
+                                  if cfg.relax_continuations else ""),
                               _num(fmax), _num(cfg.volume_A3, ".1f"),
                               _num(cfg.energy_per_atom_eV, ".4f")])
     fmax_setting = result.settings.get("fmax")

@@ -16,7 +16,7 @@ from jobflow import Maker, job
 
 from nasicon_workflows.errors import NasiconWorkflowsError
 from nasicon_workflows.screen import stages
-from nasicon_workflows.screen.candidate import certified_criterion
+from nasicon_workflows.screen.candidate import MAX_CONTINUATIONS, certified_criterion
 from nasicon_workflows.screen.cli import main as screen_main
 from nasicon_workflows.screen.documents import GateRecord
 from nasicon_workflows.screen.flow import ScreeningFlowMaker, check_realisable
@@ -120,33 +120,94 @@ def test_second_ordering_starts_on_the_first_ones_relaxed_lattice(calls, monkeyp
     assert first.lattice.volume == pytest.approx(relaxed0.lattice.volume / 1.02)
 
 
-def test_unconverged_relaxation_is_flagged_in_the_ranking(calls, monkeypatch, tmp_path):
+@dataclass
+class _NeverConverges(Maker):
+    """Stand-in relaxation that moves nothing and always stops before reaching fmax."""
+
+    name: str = "stand-in relax"
+
+    @job
+    def make(self, structure):
+        return stand_in_task_document(structure.copy(), -0.1 * structure.volume).model_copy(
+            update={"is_force_converged": False})
+
+
+def test_failed_check_is_continued_from_the_last_cell(calls, monkeypatch, tmp_path):
+    """A relaxation whose final forces fail the check is continued from its last cell; the
+    continuation's steps are added and counted, and the configuration counts as converged."""
+    starts = []
+
+    def relax_maker(settings):
+        class Spy(StandInRelaxMaker):
+            def make(self, structure):  # noqa: D102
+                starts.append(structure)
+                return super().make(structure)
+
+        @dataclass
+        class FirstFails(_NeverConverges):
+            @job
+            def make(self, structure):
+                starts.append(structure)
+                relaxed = structure.copy()
+                relaxed.scale_lattice(structure.volume * 1.02)
+                return stand_in_task_document(relaxed, -0.1 * relaxed.volume).model_copy(
+                    update={"is_force_converged": False})
+
+        return FirstFails() if not starts else Spy()
+
+    monkeypatch.setattr(stages, "relax_maker", relax_maker)
+    run = run_screen(ScreeningFlowMaker(threshold=0.0, orderings=1), tmp_path / "s", ON_GRID[:1])
+    (config,) = run.result.candidates[0].configurations
+    assert len(starts) == 2
+    # the continuation started on the first relaxation's final cell (+2 % volume)
+    assert starts[1].volume == pytest.approx(starts[0].volume * 1.02)
+    assert config.relax_converged is True and config.relax_continuations == 1
+    assert config.relax_steps == 6  # 3 stand-in steps each
+    assert config.volume_A3 == pytest.approx(starts[0].volume * 1.02 ** 2)
+    assert "1 continuation" in (tmp_path / "s" / "report.md").read_text()
+    # a resumed run takes both the relaxation and its continuation from the cache
+    again = run_screen(ScreeningFlowMaker(threshold=0.0, orderings=1), tmp_path / "s",
+                       ON_GRID[:1], resume=True)
+    assert len(starts) == 2
+    assert again.result.candidates[0].configurations[0].relax_continuations == 1
+
+
+def test_relaxation_that_used_up_its_steps_is_not_continued(calls, monkeypatch, tmp_path):
     made = []
 
     @dataclass
-    class FirstStopsAtTheCap(Maker):
-        """Stand-in relaxation whose first call stops before reaching fmax."""
-
-        name: str = "stand-in relax"
-
+    class StopsAtTheLimit(_NeverConverges):
         @job
         def make(self, structure):
-            return stand_in_task_document(structure.copy(), -0.1 * structure.volume).model_copy(
-                update={"is_force_converged": False})
+            made.append(1)
+            doc = stand_in_task_document(structure.copy(), -0.1 * structure.volume)
+            return doc.model_copy(update={
+                "is_force_converged": False,
+                "output": doc.output.model_copy(update={"n_steps": 40})})
 
-    @dataclass
-    class Converges(FirstStopsAtTheCap):
-        @job
-        def make(self, structure):
-            return stand_in_task_document(structure.copy(), -0.1 * structure.volume)
+    monkeypatch.setattr(stages, "relax_maker", lambda settings: StopsAtTheLimit())
+    run = run_screen(ScreeningFlowMaker(threshold=0.0, orderings=1, relax_steps=40),
+                     tmp_path / "s", ON_GRID[:1])
+    (config,) = run.result.candidates[0].configurations
+    assert made == [1]
+    assert config.relax_converged is False and config.relax_hit_step_limit is True
+    assert config.relax_continuations == 0
+
+
+def test_unconverged_relaxation_is_flagged_in_the_ranking(calls, monkeypatch, tmp_path):
+    stuck = []
 
     def relax_maker(settings):
-        made.append(1)
-        return FirstStopsAtTheCap() if len(made) == 1 else Converges()
+        # the first candidate's relaxation and all its continuations stop short of fmax
+        if len(stuck) < 1 + MAX_CONTINUATIONS:
+            stuck.append(1)
+            return _NeverConverges()
+        return StandInRelaxMaker()
 
     monkeypatch.setattr(stages, "relax_maker", relax_maker)
     out = tmp_path / "s"
     run = run_screen(ScreeningFlowMaker(threshold=0.0, orderings=1), out, ON_GRID)
+    assert len(stuck) == 1 + MAX_CONTINUATIONS
     unconverged = {c.composition for c in run.result.candidates
                    if any(x.relax_converged is False for x in c.configurations)}
     assert len(unconverged) == 1 and len(run.result.candidates) == 2
