@@ -62,3 +62,19 @@ def test_console_script_subprocess():
     assert result.returncode == 2
     assert "Unknown element 'Xx'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+
+@pytest.mark.parametrize("command", ["bvse", "kmc"])
+def test_structure_file_errors_name_the_file(command, tmp_path, capsys):
+    """bvse and kmc read their CIF through one helper: a missing file, a folder and an unreadable
+    file each give exit code 2 and one ``error:`` line that names the file."""
+    text = tmp_path / "notes.txt"
+    text.write_text("not a structure\n")
+    for path, message in [(tmp_path / "missing.cif", "does not exist"),
+                          (tmp_path, "does not exist"),
+                          (text, "cannot read a structure from")]:
+        assert main([command, str(path)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1, err
+        assert message in err and repr(str(path)) in err, err

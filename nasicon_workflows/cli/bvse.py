@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from nasicon_workflows.cli._output import print_json, print_table
 
@@ -36,26 +35,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _read(path: str):
-    from pymatgen.core import Structure
-
-    from nasicon_workflows.bvse.errors import StructureReadError
-
-    if not Path(path).is_file():
-        raise StructureReadError(f"structure file {path!r} does not exist")
-    try:
-        return Structure.from_file(path)
-    except Exception as exc:  # pymatgen raises many types for unreadable files
-        raise StructureReadError(f"cannot read a structure from {path!r}: {exc}") from None
-
-
 def run(args: argparse.Namespace) -> int:
     """Analyse one structure (or K orderings of it) and print or write the results."""
     import contextlib
 
     from nasicon_workflows.bvse import analyse_landscape, compute_landscape, ensemble_document
+    from nasicon_workflows.bvse.errors import StructureReadError
     from nasicon_workflows.bvse.jobs import ordered_configurations, write_maps
     from nasicon_workflows.cli._checks import check_finite
+    from nasicon_workflows.cli._structure_file import read_structure_file
     from nasicon_workflows.fileio import resolve_output_dir, staged_output_dir
 
     check_finite("--resolution", args.resolution, positive=True)
@@ -64,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     check_finite("--max-memory-mb", args.max_memory_mb, positive=True)
     # checked now, before computing; the maps are staged and appear together at the end
     out = resolve_output_dir(args.out, create=False) if args.out else None
-    structure = _read(args.structure)
+    structure = read_structure_file(args.structure, StructureReadError)
     structures = (
         ordered_configurations(structure, args.ensemble) if args.ensemble is not None
         else [structure]

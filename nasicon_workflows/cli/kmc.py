@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from nasicon_workflows.cli._output import print_json, print_table
 
@@ -42,16 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def read_structure(path: str):
     """Read a structure file or raise :class:`~nasicon_workflows.transport.errors.StructureReadError`."""
-    from pymatgen.core import Structure
-
+    from nasicon_workflows.cli._structure_file import read_structure_file
     from nasicon_workflows.transport.errors import StructureReadError
 
-    if not Path(path).is_file():
-        raise StructureReadError(f"structure file {path!r} does not exist")
-    try:
-        return Structure.from_file(path)
-    except Exception as exc:  # pymatgen raises many types for unreadable files
-        raise StructureReadError(f"cannot read a structure from {path!r}: {exc}") from None
+    return read_structure_file(path, StructureReadError)
 
 
 def run(args: argparse.Namespace) -> int:
