@@ -20,7 +20,7 @@ configurational entropy is the ideal mixing entropy per M site, -sum x_i ln x_i,
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
@@ -49,6 +49,7 @@ __all__ = [
     "element_property_table",
     "entropy_class",
     "get_convention",
+    "grouped_m_site_amounts",
     "matminer_features",
     "sublattice_entropies",
 ]
@@ -333,6 +334,55 @@ def descriptor_arrays(
         "entropy_total_R_per_fu": M_SITES_PER_FU * s_m + s_t + s_na,
         "n_m_cations": (amounts > 0).sum(axis=1),
     }
+
+
+def grouped_m_site_amounts(
+    compositions: Sequence[NasiconComposition],
+) -> Iterator[tuple[dict[str, int] | None, list[int], list[str], np.ndarray, np.ndarray]]:
+    """Compositions grouped by their non-default oxidation states, as M-site amount arrays.
+
+    The compositions of one group share one element-property table, so each group is one call of
+    the vectorised feature code (:func:`descriptor_arrays` and the classifier and stability
+    features built on the same amounts).
+
+    Parameters
+    ----------
+    compositions
+        Parsed compositions.
+
+    Yields
+    ------
+    oxidation_states : dict or None
+        The group's oxidation states that differ from :data:`DEFAULT_OXIDATION_STATES` (None:
+        all default).
+    indices : list of int
+        Positions of the group's compositions in ``compositions``, in order.
+    elements : list of str
+        The group's M-site elements, sorted (the columns of ``amounts``).
+    amounts : numpy.ndarray
+        ``(len(indices), len(elements))`` M-site amounts per formula unit (zeros where absent).
+    si : numpy.ndarray
+        Si per formula unit of each composition of the group.
+    """
+    groups: dict[tuple, list[int]] = {}
+    for i, comp in enumerate(compositions):
+        key = tuple(
+            sorted(
+                (el, int(ox))
+                for el, ox in comp.oxidation_states.items()
+                if DEFAULT_OXIDATION_STATES.get(el) != ox
+            )
+        )
+        groups.setdefault(key, []).append(i)
+    for key, idx in groups.items():
+        elements = sorted({el for i in idx for el in compositions[i].m_site})
+        col = {el: j for j, el in enumerate(elements)}
+        amounts = np.zeros((len(idx), len(elements)))
+        for row, i in enumerate(idx):
+            for el, n in compositions[i].m_site.items():
+                amounts[row, col[el]] = n
+        si = np.array([compositions[i].si for i in idx], dtype=float)
+        yield dict(key) or None, idx, elements, amounts, si
 
 
 def descriptors_frame(

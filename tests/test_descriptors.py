@@ -15,6 +15,7 @@ from nasicon_workflows.descriptors import (
     descriptor_arrays,
     entropy_class,
     get_convention,
+    grouped_m_site_amounts,
     matminer_features,
     sublattice_entropies,
 )
@@ -209,3 +210,26 @@ def test_na_vacancy_entropy_uses_the_shared_na_site_count():
         "Na4.6Zr0.4Zn0.4Sn0.4Hf0.4Mg0.4Si2PO12", allow_excess_na=True
     )
     assert math.isnan(sublattice_entropies(over)["na_vacancy"])
+
+
+def test_grouped_m_site_amounts_splits_by_non_default_oxidation_states():
+    comps = [
+        NasiconComposition.from_formula("Na3.5Zr1.5Sc0.5Si2PO12"),
+        NasiconComposition.from_formula("Zr1.5Ce0.5Si2PO12", oxidation_states={"Ce": 3}),
+        NasiconComposition.from_formula("Na3Zr2Si2PO12"),
+        NasiconComposition.from_formula("Na3Zr2Ti2SiP5O24", per_12_oxygen=True),
+    ]
+    groups = list(grouped_m_site_amounts(comps))
+    assert [(ox, idx, elements) for ox, idx, elements, _, _ in groups] == [
+        (None, [0, 2, 3], ["Sc", "Ti", "Zr"]),
+        ({"Ce": 3}, [1], ["Ce", "Zr"]),
+    ]
+    np.testing.assert_array_equal(groups[0][3], [[0.5, 0.0, 1.5], [0.0, 0.0, 2.0],
+                                                 [0.0, 1.0, 1.0]])
+    np.testing.assert_array_equal(groups[0][4], [2.0, 2.0, 0.5])
+    np.testing.assert_array_equal(groups[1][3], [[0.5, 1.5]])
+    # every composition's row restores its own M site
+    for _, idx, elements, amounts, si in groups:
+        for row, i in enumerate(idx):
+            assert {el: n for el, n in zip(elements, amounts[row]) if n} == comps[i].m_site
+            assert si[row] == comps[i].si

@@ -77,6 +77,21 @@ def test_vectorised_features_equal_hand_computation():
     np.testing.assert_allclose(direct, row, rtol=1e-12)
 
 
+def test_batch_features_equal_one_by_one_with_mixed_oxidation_states():
+    # a non-default oxidation state puts Ce in a group of its own; rows must land in input order
+    comps = [
+        NasiconComposition.from_formula("Na3.5Zr1.5Sc0.5Si2PO12"),
+        NasiconComposition.from_formula("Na3Zr1.5Ce0.5Si2PO12", oxidation_states={"Ce": 4}),
+        NasiconComposition.from_formula("Zr1.5Ce0.5Si2PO12", oxidation_states={"Ce": 3}),
+        NasiconComposition.from_formula("Na3Zr2Ti2SiP5O24", per_12_oxygen=True),
+    ]
+    batch = compositions_to_arrays(comps)
+    single = np.vstack([compositions_to_arrays([c]) for c in comps])
+    np.testing.assert_allclose(batch, single, rtol=1e-12)  # column order differs per group
+    na = dict(zip(STABILITY_FEATURES, range(len(STABILITY_FEATURES))))["na"]
+    assert batch[1, na] != batch[2, na]  # Ce4+ and Ce3+ were not given one property table
+
+
 def test_held_out_element_beats_the_median_baseline(data):
     """Leave every Hf row out: the regressor must rank and fit them better than a constant."""
     from scipy.stats import spearmanr

@@ -39,12 +39,13 @@ from types import MappingProxyType
 import numpy as np
 
 from nasicon_workflows.classifier.errors import UnknownFeatureSetError
-from nasicon_workflows.composition import DEFAULT_OXIDATION_STATES, NasiconComposition
+from nasicon_workflows.composition import NasiconComposition
 from nasicon_workflows.descriptors import (
     ENTROPY_CLASS_BOUNDS,
     PUBLISHED_FEATURES,
     descriptor_arrays,
     element_property_table,
+    grouped_m_site_amounts,
 )
 
 __all__ = [
@@ -193,29 +194,11 @@ def features_frame(
     import pandas as pd
 
     comps = to_compositions(compositions)
-    # Compositions with non-default oxidation states need their own property table: group them.
-    groups: dict[tuple, list[int]] = {}
-    for i, comp in enumerate(comps):
-        key = tuple(
-            sorted(
-                (el, int(ox))
-                for el, ox in comp.oxidation_states.items()
-                if DEFAULT_OXIDATION_STATES.get(el) != ox
-            )
-        )
-        groups.setdefault(key, []).append(i)
     columns = list(FEATURE_SETS["extended"]) + list(PHYSICS_FEATURES) + ["entropy_R"]
     values = {name: np.empty(len(comps)) for name in columns}
-    for key, idx in groups.items():
-        elements = sorted({el for i in idx for el in comps[i].m_site})
-        col = {el: j for j, el in enumerate(elements)}
-        amounts = np.zeros((len(idx), len(elements)))
-        si = np.empty(len(idx))
-        for row, i in enumerate(idx):
-            for el, n in comps[i].m_site.items():
-                amounts[row, col[el]] = n
-            si[row] = comps[i].si
-        arrays = feature_arrays(amounts, elements, convention, dict(key) or None, si)
+    # Compositions with non-default oxidation states need their own property table: grouped.
+    for oxidation_states, idx, elements, amounts, si in grouped_m_site_amounts(comps):
+        arrays = feature_arrays(amounts, elements, convention, oxidation_states, si)
         for name in columns:
             values[name][idx] = arrays[name]
     frame = pd.DataFrame({"composition": [c.formula for c in comps]})

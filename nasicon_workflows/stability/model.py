@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nasicon_workflows.composition import DEFAULT_OXIDATION_STATES, NasiconComposition
+from nasicon_workflows.composition import NasiconComposition
 
 logger = logging.getLogger(__name__)
 
@@ -137,27 +137,12 @@ def compositions_to_arrays(
     compositions: Iterable[NasiconComposition],
 ) -> np.ndarray:
     """Stability features of compositions (grouped by non-default oxidation states)."""
+    from nasicon_workflows.descriptors import grouped_m_site_amounts
+
     comps = list(compositions)
     out = np.empty((len(comps), len(STABILITY_FEATURES)))
-    groups: dict[tuple, list[int]] = {}
-    for i, comp in enumerate(comps):
-        key = tuple(
-            sorted(
-                (el, int(ox))
-                for el, ox in comp.oxidation_states.items()
-                if DEFAULT_OXIDATION_STATES.get(el) != ox
-            )
-        )
-        groups.setdefault(key, []).append(i)
-    for key, idx in groups.items():
-        elements = sorted({el for i in idx for el in comps[i].m_site})
-        col = {el: j for j, el in enumerate(elements)}
-        amounts = np.zeros((len(idx), len(elements)))
-        for row, i in enumerate(idx):
-            for el, n in comps[i].m_site.items():
-                amounts[row, col[el]] = n
-        si = np.array([comps[i].si for i in idx])
-        out[idx] = stability_feature_arrays(amounts, elements, si, dict(key) or None)
+    for oxidation_states, idx, elements, amounts, si in grouped_m_site_amounts(comps):
+        out[idx] = stability_feature_arrays(amounts, elements, si, oxidation_states)
     return out
 
 
