@@ -32,10 +32,6 @@ __all__ = [
 DIMENSIONS = ("1D", "2D", "3D")
 
 
-def _structure_from_dict(value: Any) -> Any:
-    return Structure.from_dict(value) if isinstance(value, dict) else value
-
-
 class GateRecord(BaseModel):
     """One scored composition and the gate's decision about it."""
 
@@ -74,8 +70,8 @@ class ClassificationDocument(BaseModel):
     job_uuid: str | None = Field(None, description="Job that scored them")
 
 
-class RelaxedConfiguration(BaseModel):
-    """One ordered configuration after the relaxation stage (or unrelaxed with ``relax="none"``)."""
+class _OrderedCellFields(BaseModel):
+    """Fields shared by an ordered configuration after relaxation and after BVSE."""
 
     index: int = Field(description="Ordering index (0 = best ordering score)")
     n_atoms: int = Field(description="Atoms in the ordered cell")
@@ -87,10 +83,12 @@ class RelaxedConfiguration(BaseModel):
     relaxed: bool = Field(False, description="Whether a relaxation was run")
     relaxer: str | None = Field(None, description="Relaxation engine ('chgnet', 'vasp', ...)")
     relax_converged: bool | None = Field(
-        None, description="Whether the relaxation met its force criterion (None: not relaxed)"
+        None,
+        description="Whether the relaxation met its force criterion (None: not relaxed or not "
+        "reported)",
     )
     relax_steps: int | None = Field(
-        None, description="Ionic steps the relaxation took (all continuations included)"
+        None, description="Optimiser steps the relaxation took (all continuations included)"
     )
     relax_continuations: int = Field(
         0,
@@ -107,16 +105,23 @@ class RelaxedConfiguration(BaseModel):
     energy_per_atom_eV: float | None = Field(None, description="Relaxed energy, eV per atom")
     n_m_cations: int | None = Field(None, description="M-site cations in the cell")
     volume_A3: float | None = Field(None, description="Relaxed cell volume, Å^3")
-    structure: Structure = Field(description="Relaxed (or, unrelaxed, the ordered) structure")
+    structure: Structure | None = Field(None, description="Relaxed structure")
     relax_job_uuid: str | None = Field(None, description="Job that relaxed it")
 
-    _from_dict = field_validator("structure", mode="before")(
-        classmethod(lambda cls, v: _structure_from_dict(v))
-    )
+    @field_validator("structure", mode="before")
+    @classmethod
+    def _structure_from_dict(cls, value: Any) -> Any:
+        return Structure.from_dict(value) if isinstance(value, dict) else value
 
     @field_serializer("structure")
-    def _structure_as_dict(self, structure: Structure) -> dict[str, Any]:
-        return structure.as_dict()
+    def _structure_as_dict(self, structure: Structure | None) -> dict[str, Any] | None:
+        return None if structure is None else structure.as_dict()
+
+
+class RelaxedConfiguration(_OrderedCellFields):
+    """One ordered configuration after the relaxation stage (or unrelaxed with ``relax="none"``)."""
+
+    structure: Structure = Field(description="Relaxed (or, unrelaxed, the ordered) structure")
 
 
 class ConfigurationBVSE(BaseModel):
@@ -132,51 +137,13 @@ class ConfigurationBVSE(BaseModel):
         return {dim: getattr(self.document, f"E_{dim}") for dim in DIMENSIONS}
 
 
-class ConfigurationResult(BaseModel):
+class ConfigurationResult(_OrderedCellFields):
     """One ordered configuration of a candidate after relaxation and BVSE."""
 
-    index: int = Field(description="Ordering index (0 = best ordering score)")
-    n_atoms: int = Field(description="Atoms in the ordered cell")
-    ordering_score: float | None = Field(None, description="Structure stage's ordering score")
-    realised_formula: str | None = Field(None, description="Composition of the finite cell")
-    composition_error: float | None = Field(
-        None, description="Largest |realised - target| amount per formula unit"
-    )
-    relaxed: bool = Field(False, description="Whether a relaxation was run")
-    relax_converged: bool | None = Field(
-        None, description="Whether the relaxation met its force criterion (None: not reported)"
-    )
-    relax_steps: int | None = Field(
-        None, description="Optimizer steps the relaxation took (all continuations included)"
-    )
-    relax_continuations: int = Field(
-        0, description="Times the relaxation was continued from its last cell"
-    )
-    max_force_eV_per_A: float | None = Field(
-        None, description="Largest atomic force of the final cell, eV/Å"
-    )
-    relax_hit_step_limit: bool | None = Field(
-        None, description="Whether the (last) relaxation stopped at its step limit"
-    )
-    relaxer: str | None = Field(None, description="Relaxation engine ('chgnet', 'vasp', ...)")
-    energy_eV: float | None = Field(None, description="Relaxed total energy, eV per cell")
-    energy_per_atom_eV: float | None = Field(None, description="Relaxed energy, eV per atom")
-    n_m_cations: int | None = Field(None, description="M-site cations in the cell")
-    volume_A3: float | None = Field(None, description="Relaxed cell volume, Å^3")
-    structure: Structure | None = Field(None, description="Relaxed structure")
     barriers_eV: dict[str, float | None] = Field(
         default_factory=dict, description="BVSE percolation barriers, eV, keyed 1D/2D/3D"
     )
-    relax_job_uuid: str | None = Field(None, description="Job that relaxed it")
     bvse_job_uuid: str | None = Field(None, description="Job that computed its BVSE landscape")
-
-    _from_dict = field_validator("structure", mode="before")(
-        classmethod(lambda cls, v: _structure_from_dict(v))
-    )
-
-    @field_serializer("structure")
-    def _structure_as_dict(self, structure: Structure | None) -> dict[str, Any] | None:
-        return None if structure is None else structure.as_dict()
 
 
 class CandidateResult(BaseModel):
