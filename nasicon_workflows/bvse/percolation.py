@@ -59,6 +59,17 @@ def _find(parent, off, x):
     return r, ox, oy, oz
 
 
+@numba.njit(cache=True, inline="always")
+def _wrap(i, n):
+    """Grid index ``i`` (one step outside ``0..n-1`` at most) folded into the cell, and the cell
+    translation crossed (-1, 0 or 1)."""
+    if i < 0:
+        return i + n, -1
+    if i >= n:
+        return i - n, 1
+    return i, 0
+
+
 @numba.njit(cache=True)
 def _add_vector(basis, rank, root, vx, vy, vz):
     """Add a lattice translation to a component's basis if it is independent; returns new rank."""
@@ -125,31 +136,10 @@ def _sweep(energies, order, shape, offsets, site_of_point, n_sites, e_stop):
         pj = (p // n2) % n1
         pk = p % n2
         for q in range(offsets.shape[0]):
-            qi = pi + offsets[q, 0]
-            qj = pj + offsets[q, 1]
-            qk = pk + offsets[q, 2]
-            # Wrapping across a face: the neighbour is the image in the adjacent cell t.
-            tx = 0
-            ty = 0
-            tz = 0
-            if qi < 0:
-                qi += n0
-                tx = -1
-            elif qi >= n0:
-                qi -= n0
-                tx = 1
-            if qj < 0:
-                qj += n1
-                ty = -1
-            elif qj >= n1:
-                qj -= n1
-                ty = 1
-            if qk < 0:
-                qk += n2
-                tz = -1
-            elif qk >= n2:
-                qk -= n2
-                tz = 1
+            # Wrapping across a face: the neighbour is the image in the adjacent cell (tx, ty, tz).
+            qi, tx = _wrap(pi + offsets[q, 0], n0)
+            qj, ty = _wrap(pj + offsets[q, 1], n1)
+            qk, tz = _wrap(pk + offsets[q, 2], n2)
             b = node_of_point[(qi * n1 + qj) * n2 + qk]
             if b < 0:
                 continue
