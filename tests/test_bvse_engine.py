@@ -21,20 +21,8 @@ from nasicon_workflows.bvse import (
 from nasicon_workflows.errors import NasiconWorkflowsError
 
 
-def nzp_primitive() -> Structure:
-    """Rhombohedral NaZr2(PO4)3 (36 atoms) from the R-3c parameters
-    (Hagman & Kierkegaard, Acta Chem. Scand. 1968, 22, 1822)."""
-    s = Structure.from_spacegroup(
-        "R-3c", Lattice.hexagonal(9.07, 22.72), ["Na", "Zr", "P", "O", "O"],
-        [[0, 0, 0], [0, 0, 0.1459], [0.2893, 0, 0.25], [0.1771, -0.0311, 0.1931],
-         [0.1923, 0.1683, 0.0862]],
-    ).get_primitive_structure()
-    s.add_oxidation_state_by_element({"Na": 1, "Zr": 4, "P": 5, "O": -2})
-    return s
-
-
 @pytest.fixture(scope="module")
-def nzp() -> Structure:
+def nzp(nzp_primitive) -> Structure:
     return nzp_primitive()
 
 

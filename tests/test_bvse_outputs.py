@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pymatgen.core import Lattice, Structure
 
 from nasicon_workflows.bvse import (
     BVSEEnsembleMaker,
@@ -27,22 +26,8 @@ from nasicon_workflows.cli import main
 SHIPPED_NZSP = Path(__file__).resolve().parents[1] / "nasicon_workflows/data/structures/NZSP.cif"
 
 
-def nzp_primitive() -> Structure:
-    """Rhombohedral NaZr2(PO4)3 from the R-3c parameters (Hagman & Kierkegaard 1968)."""
-    s = Structure.from_spacegroup(
-        "R-3c", Lattice.hexagonal(9.07, 22.72), ["Na", "Zr", "P", "O", "O"],
-        [[0, 0, 0], [0, 0, 0.1459], [0.2893, 0, 0.25], [0.1771, -0.0311, 0.1931],
-         [0.1923, 0.1683, 0.0862]],
-    ).get_primitive_structure()
-    s.add_oxidation_state_by_element({"Na": 1, "Zr": 4, "P": 5, "O": -2})
-    for site in s:
-        if site.specie.symbol == "Na":
-            site.label = "Na1"
-    return s
-
-
 @pytest.fixture(scope="module")
-def landscape():
+def landscape(nzp_primitive):
     return compute_landscape(nzp_primitive(), resolution=0.3)
 
 
@@ -110,7 +95,7 @@ def test_sections_png(landscape, document, tmp_path):
     assert image.ndim == 3 and image.shape[1] > image.shape[0] > 100
 
 
-def test_bvse_maker_runs_as_job():
+def test_bvse_maker_runs_as_job(nzp_primitive):
     from jobflow import run_locally
 
     structure = nzp_primitive()
@@ -122,7 +107,7 @@ def test_bvse_maker_runs_as_job():
     assert job.name == "bvse"
 
 
-def test_ensemble_statistics():
+def test_ensemble_statistics(nzp_primitive):
     from jobflow import run_locally
 
     base = nzp_primitive()
@@ -144,7 +129,7 @@ def test_ensemble_document_handles_non_percolating(document):
     assert ens.E_3D.values_eV == [document.E_3D, None]
 
 
-def test_cli_json_and_files(tmp_path, capsys):
+def test_cli_json_and_files(tmp_path, capsys, nzp_primitive):
     cif = tmp_path / "nzp.cif"
     nzp_primitive().to(filename=str(cif))
     out = tmp_path / "maps"
@@ -176,7 +161,7 @@ def test_cli_ensemble_on_disordered_reference(capsys):
         (["ORDERED", "--resolution", "5"], "resolution=5.0"),
     ],
 )
-def test_cli_errors(args, message, tmp_path, capsys):
+def test_cli_errors(args, message, tmp_path, capsys, nzp_primitive):
     cif = tmp_path / "nzp.cif"
     nzp_primitive().to(filename=str(cif))
     args = [str(cif) if a == "ORDERED" else a for a in args]
