@@ -55,26 +55,6 @@ def run_pymatgen(structure: Structure, k: int, timeout: float) -> tuple[float, f
     return queue.get()
 
 
-def fix_pools(cell: Structure, ordered: Structure, pools: tuple[str, ...]) -> Structure:
-    """Copy the ordering of ``pools`` (e.g. ``("T",)``) from ``ordered`` into ``cell``."""
-    import numpy as np
-
-    from nasicon_workflows.structures.parent import sublattice_of
-
-    cell = cell.copy()
-    remove = []
-    for i, site in enumerate(cell):
-        if sublattice_of(site.label) in pools:
-            d = np.abs((ordered.frac_coords - site.frac_coords + 0.5) % 1.0 - 0.5).max(axis=1)
-            j = int(np.argmin(d))
-            if d[j] < 1e-4:
-                cell.replace(i, ordered[j].species, label=site.label)
-            else:
-                remove.append(i)
-    cell.remove_sites(remove)
-    return cell
-
-
 def run_ours(structure: Structure, k: int, seed: int) -> tuple[float, float]:
     from nasicon_workflows.structures import order_structure
     from nasicon_workflows.structures.ordering import ewald_energy_eV
@@ -93,7 +73,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from nasicon_workflows.structures import load_reference_structure
-    from nasicon_workflows.structures.ordering import pooled_disordered_supercell
+    from nasicon_workflows.structures.ordering import (
+        copy_pool_ordering,
+        pooled_disordered_supercell,
+    )
 
     # Compile the numba kernel once so the timing below is the steady-state cost.
     warm = pooled_disordered_supercell(load_reference_structure("NZSP"), max_atoms=100)
@@ -104,7 +87,7 @@ def main() -> None:
     me1 = pooled_disordered_supercell(load_reference_structure("ME1-NZSP"), 100)
     me1_best = order_structure(me1, k=1, max_atoms=1000, seed=args.seed)[0].structure
     cases = [
-        ("ME1-NZSP Si/P fixed", fix_pools(me1, me1_best, ("T",))),
+        ("ME1-NZSP Si/P fixed", copy_pool_ordering(me1, me1_best, ("T",))),
         ("ME1-NZSP 84-site cell", me1),
         ("HE1-NZSP 168-site 1x1x2", pooled_disordered_supercell(load_reference_structure("HE1-NZSP"), 200)),
     ]
@@ -139,10 +122,11 @@ def brute_force_m_site(cell: Structure, best: Structure) -> tuple[float, float, 
     from pymatgen.core import Species
     from pymatgen.core.ewald import EwaldSummation
 
+    from nasicon_workflows.structures.ordering import copy_pool_ordering
     from nasicon_workflows.structures.parent import pool_of_site
 
     t0 = time.perf_counter()
-    fixed = fix_pools(cell, best, ("Na", "T"))
+    fixed = copy_pool_ordering(cell, best, ("Na", "T"))
     m_idx = [i for i, s in enumerate(fixed) if pool_of_site(s) == "M"]
     unit = Structure(fixed.lattice, [Species("H", 1)] * len(fixed), fixed.frac_coords)
     matrix = EwaldSummation(unit).total_energy_matrix

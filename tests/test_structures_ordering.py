@@ -24,7 +24,7 @@ from nasicon_workflows.structures import (
     load_reference_structure,
     order_structure,
 )
-from nasicon_workflows.structures.ordering import pooled_disordered_supercell
+from nasicon_workflows.structures.ordering import copy_pool_ordering, pooled_disordered_supercell
 from nasicon_workflows.structures.parent import SITE_LABELS, sublattice_of
 
 FAST = dict(n_restarts=16, n_sweeps=300)
@@ -78,21 +78,23 @@ def test_same_seed_same_output(me1, me1_configs):
     ]
 
 
-def _fix_pools(cell: Structure, ordered: Structure, pools: tuple[str, ...]) -> Structure:
-    """Copy the ordering of ``pools`` from ``ordered`` into the disordered ``cell``."""
-    cell = cell.copy()
-    remove = []
-    for i, site in enumerate(cell):
-        if sublattice_of(site.label) not in pools:
-            continue
-        d = np.abs((ordered.frac_coords - site.frac_coords + 0.5) % 1.0 - 0.5).max(axis=1)
-        j = int(np.argmin(d))
-        if d[j] < 1e-4:
-            cell.replace(i, ordered[j].species, label=site.label)
-        else:
-            remove.append(i)
-    cell.remove_sites(remove)
-    return cell
+def test_copy_pool_ordering_fixes_only_the_named_pools(me1, me1_configs):
+    cell = pooled_disordered_supercell(me1, 100)
+    best = me1_configs[0].structure
+    fixed = copy_pool_ordering(cell, best, ("T",))
+    assert len(fixed) == len(cell)  # no vacancy on the T sites
+    for site in fixed:
+        pool = sublattice_of(site.label)
+        assert site.is_ordered == (pool in ("T", "O")), site
+    # T species of the fixed cell = T species of the ordering, site by site (independent match)
+    t_fixed = sorted((tuple(np.round(s.frac_coords % 1.0, 4)), s.specie.symbol) for s in fixed
+                     if sublattice_of(s.label) == "T")
+    t_best = sorted((tuple(np.round(s.frac_coords % 1.0, 4)), s.specie.symbol) for s in best
+                    if sublattice_of(s.label) == "T")
+    assert t_fixed == t_best
+    # fixing every pool reproduces the ordering, Na vacancies removed
+    full = copy_pool_ordering(cell, best, ("Na", "M", "T"))
+    assert full.is_ordered and full.composition == best.composition
 
 
 def test_minimum_matches_pymatgen_order_disordered_on_the_same_problem(me1, me1_configs):
@@ -101,7 +103,8 @@ def test_minimum_matches_pymatgen_order_disordered_on_the_same_problem(me1, me1_
     )
 
     # M-site and Na/vacancy ordering with Si/P fixed: small enough for pymatgen (~1 s).
-    cell = _fix_pools(pooled_disordered_supercell(me1, 100), me1_configs[0].structure, ("T",))
+    cell = copy_pool_ordering(pooled_disordered_supercell(me1, 100), me1_configs[0].structure,
+                              ("T",))
     ours = order_structure(cell, k=1, max_atoms=1000, seed=3, **FAST)[0]
     theirs = OrderDisorderedStructureTransformation().apply_transformation(cell, return_ranked_list=1)
     e_theirs = EwaldSummation(theirs[0]["structure"]).total_energy

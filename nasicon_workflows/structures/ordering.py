@@ -34,7 +34,12 @@ from pymatgen.core import Species, Structure
 from pymatgen.core.ewald import EwaldSummation
 
 from nasicon_workflows.structures.exceptions import AtomBudgetError, OrderingError
-from nasicon_workflows.structures.parent import Z_CONVENTIONAL, base_label, pool_of_site
+from nasicon_workflows.structures.parent import (
+    Z_CONVENTIONAL,
+    base_label,
+    pool_of_site,
+    sublattice_of,
+)
 from nasicon_workflows.structures.schemas import OrderedConfiguration
 from nasicon_workflows.structures.sqs import sqs_orderings
 from nasicon_workflows.structures.symmetry import canonical_key, symmetry_permutations
@@ -42,6 +47,7 @@ from nasicon_workflows.structures.symmetry import canonical_key, symmetry_permut
 __all__ = [
     "SupercellChoice",
     "choose_supercell",
+    "copy_pool_ordering",
     "ewald_energy_eV",
     "order_structure",
     "pooled_disordered_supercell",
@@ -219,6 +225,44 @@ def pooled_disordered_supercell(structure: Structure, max_atoms: int = 200) -> S
         for i in idx:
             sc.replace(int(i), occ, label=sc[int(i)].label)
     return sc
+
+
+def copy_pool_ordering(cell: Structure, ordered: Structure, pools: Sequence[str]) -> Structure:
+    """A smaller ordering problem: ``cell`` with the sites of ``pools`` ordered as in ``ordered``.
+
+    Used to compare orderings with an exhaustive reference (pymatgen's
+    ``OrderDisorderedStructureTransformation``, a brute-force sum) on a problem it can finish.
+
+    Parameters
+    ----------
+    cell
+        Disordered cell with framework labels (e.g. :func:`pooled_disordered_supercell`).
+    ordered
+        An ordering of ``cell`` (same lattice and sites, vacancies removed).
+    pools
+        Sublattices to fix (``"Na"``, ``"M"``, ``"T"``; see
+        :func:`~nasicon_workflows.structures.parent.sublattice_of`).
+
+    Returns
+    -------
+    pymatgen.core.Structure
+        A copy of ``cell``: each site of ``pools`` takes the species of the site of ``ordered``
+        within 1e-4 (fractional, periodic) of it, or is removed where ``ordered`` has none (a Na
+        vacancy); the other pools stay disordered.
+    """
+    cell = cell.copy()
+    remove = []
+    for i, site in enumerate(cell):
+        if sublattice_of(site.label) not in pools:
+            continue
+        d = np.abs((ordered.frac_coords - site.frac_coords + 0.5) % 1.0 - 0.5).max(axis=1)
+        j = int(np.argmin(d))
+        if d[j] < 1e-4:
+            cell.replace(i, ordered[j].species, label=site.label)
+        else:
+            remove.append(i)
+    cell.remove_sites(remove)
+    return cell
 
 
 def ewald_energy_eV(structure: Structure) -> float:
