@@ -86,6 +86,16 @@ def load_job_store(out_dir: str | Path) -> JobStore:
 RESUMABLE_CHANGES = ("ranking_weights", "top", "threshold", "md_top")
 
 
+def _output_folder(out_dir: str | Path) -> Path:
+    """``out_dir`` resolved and created, or :class:`OutputFolderError` in one line."""
+    try:
+        return resolve_output_dir(out_dir)
+    except OutputPathError as exc:
+        raise OutputFolderError(
+            f"Cannot write to the output folder {str(out_dir)!r} ({exc}): choose a writable --out."
+        ) from None
+
+
 def check_output_folder(out_dir: str | Path, settings: dict[str, Any], resume: bool) -> Path:
     """Make sure ``out_dir`` can hold this screen; raise before any computation otherwise.
 
@@ -97,12 +107,7 @@ def check_output_folder(out_dir: str | Path, settings: dict[str, Any], resume: b
         ``resume`` on a folder screened with other settings (other than
         :data:`RESUMABLE_CHANGES`).
     """
-    try:
-        out = resolve_output_dir(out_dir)
-    except OutputPathError as exc:
-        raise OutputFolderError(
-            f"Cannot write to the output folder {str(out_dir)!r} ({exc}): choose a writable --out."
-        ) from None
+    out = _output_folder(out_dir)
     _check_settings(out, settings, resume)
     atomic_write_text(out / "settings.json",
                       json.dumps(_comparable(settings), indent=2, sort_keys=True))
@@ -239,12 +244,7 @@ def run_screen(
     ScreenRunError
         The flow stopped before the aggregate job (e.g. the classifier failed).
     """
-    try:
-        out = resolve_output_dir(out_dir)
-    except OutputPathError as exc:
-        raise OutputFolderError(
-            f"Cannot write to the output folder {str(out_dir)!r} ({exc}): choose a writable --out."
-        ) from None
+    out = _output_folder(out_dir)
     settings = {**maker.settings(), "compositions": compositions}
     _check_settings(out, settings, resume)  # refuse before the lock file is made
     with output_lock(out, lock_timeout_s, what="screen"):
