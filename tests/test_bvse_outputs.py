@@ -63,6 +63,7 @@ def test_cube_round_trip(landscape, tmp_path):
     from ase.io.cube import read_cube_data
 
     path = write_cube(landscape, tmp_path / "nzp")
+    assert path == tmp_path / "nzp.cube"
     data, atoms = read_cube_data(str(path))
     rel = landscape.energies_eV - landscape.energies_eV.min()
     np.testing.assert_allclose(data, rel, rtol=1e-4, atol=1e-4)
@@ -72,6 +73,8 @@ def test_cube_round_trip(landscape, tmp_path):
 
 def test_grd_layout(landscape, tmp_path):
     path = write_grd(landscape, tmp_path / "nzp.grd")
+    assert path == tmp_path / "nzp.grd"  # kept, and appended to any other ending
+    assert write_grd(landscape, tmp_path / "nzp.v1") == tmp_path / "nzp.v1.grd"
     lines = path.read_text().splitlines()
     assert [float(x) for x in lines[1].split()] == pytest.approx(
         [*landscape.structure.lattice.abc, *landscape.structure.lattice.angles], abs=1e-5)

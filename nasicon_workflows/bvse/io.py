@@ -23,6 +23,12 @@ def periodic_energies(landscape: BVSELandscape, relative: bool = True) -> np.nda
     return data - landscape.energies_eV.min() if relative else data.copy()
 
 
+def _with_suffix(path: str | Path, suffix: str) -> Path:
+    """``path`` with ``suffix`` appended unless it already ends so (``map.1`` -> ``map.1.cube``)."""
+    path = Path(path)
+    return path if path.suffix == suffix else path.with_name(path.name + suffix)
+
+
 def write_cube(landscape: BVSELandscape, path: str | Path, relative: bool = True) -> Path:
     """Write the landscape as a Gaussian cube file (atoms in Bohr, energies in eV).
 
@@ -43,9 +49,7 @@ def write_cube(landscape: BVSELandscape, path: str | Path, relative: bool = True
     from ase.io.cube import write_cube as ase_write_cube
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    path = Path(path)
-    if path.suffix != ".cube":
-        path = path.with_name(path.name + ".cube")
+    path = _with_suffix(path, ".cube")
     atoms = AseAtomsAdaptor.get_atoms(_plain(landscape.structure))
     with path.open("w") as handle:
         ase_write_cube(handle, atoms, data=periodic_energies(landscape, relative),
@@ -79,9 +83,7 @@ def write_grd(landscape: BVSELandscape, path: str | Path, relative: bool = True)
     -------
     pathlib.Path
     """
-    path = Path(path)
-    if path.suffix != ".grd":
-        path = path.with_name(path.name + ".grd")
+    path = _with_suffix(path, ".grd")
     data = periodic_energies(landscape, relative)
     lattice = landscape.structure.lattice
     with path.open("w") as handle:
