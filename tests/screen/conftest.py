@@ -7,7 +7,14 @@ own documents; the flow, jobflow, the job store and the report stay real.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +25,41 @@ from nasicon_workflows.bvse import BVSEDocument
 from nasicon_workflows.descriptors import compute_descriptors
 from nasicon_workflows.screen import stages
 from nasicon_workflows.structures.schemas import StructuresDocument
+
+def kill_after_first_relaxation(proc: subprocess.Popen, out: Path,
+                                timeout_s: float = 600.0) -> None:
+    """kill -9 the screen ``proc`` (writing to ``out``) once its first relaxation is cached,
+    while it is still running (the next relaxation has started)."""
+    relaxations = out / "cache" / "relaxations"
+    deadline = time.monotonic() + timeout_s
+    while not (relaxations.is_dir() and list(relaxations.glob("*.json"))):
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        assert time.monotonic() < deadline, f"no relaxation finished within {timeout_s:.0f} s"
+        time.sleep(0.2)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+
+
+@contextmanager
+def output_lock_held_elsewhere(folder: Path):
+    """Hold the output lock of ``folder`` in a child python process (a lock held by another
+    *process* is what a second run meets) until the block ends; the child is then killed."""
+    code = (
+        "import time; from nasicon_workflows.fileio import output_lock\n"
+        f"with output_lock({str(folder)!r}):\n"
+        "    print('locked', flush=True); time.sleep(30)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                             env=env)
+    try:
+        assert child.stdout.readline().strip() == "locked"
+        yield child
+    finally:
+        child.kill()
+        child.wait()
+
 
 def stand_in_task_document(structure, energy_eV):
     """A force-field task document as atomate2's ``ForceFieldRelaxMaker`` returns it."""

@@ -13,10 +13,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from conftest import kill_after_first_relaxation
 
 pytestmark = pytest.mark.slow
 
@@ -126,17 +126,9 @@ def test_kill_during_relaxation_then_resume(tmp_path):
     args = ["--compositions", COMPOSITIONS[1], *SMALL, "--orderings", "2",
             "--relax-steps", "12", "--fmax", "0.01", "--out", str(out)]
     proc = _screen(args)
-    relaxations = out / "cache" / "relaxations"
-    deadline = time.monotonic() + 600
-    while not (relaxations.is_dir() and list(relaxations.glob("*.json"))):
-        assert proc.poll() is None, proc.communicate()[1][-3000:]
-        assert time.monotonic() < deadline, "no relaxation finished within 10 minutes"
-        time.sleep(0.2)
     # the second relaxation (12 CHGNet steps on 82 atoms, seconds) starts right after the first
     # one's record is written
-    assert proc.poll() is None, "the run ended before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate()
+    kill_after_first_relaxation(proc, out)
     assert proc.returncode == -signal.SIGKILL
     finished = _digest(out / "cache")
     assert any(k.startswith("relaxations/") for k in finished)

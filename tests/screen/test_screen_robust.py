@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import kill_after_first_relaxation, output_lock_held_elsewhere
 
 from nasicon_workflows.fileio import OutputLockedError, output_lock
 from nasicon_workflows.screen.flow import ScreeningFlowMaker
@@ -76,17 +76,7 @@ def test_relative_out_resumed_by_relative_and_absolute_path(calls, tmp_path, mon
 
 
 def test_lock_refuses_a_second_run_on_the_same_folder(tmp_path):
-    # a lock held by another *process* is what matters; a child python holds it here
-    code = (
-        "import sys, time; from nasicon_workflows.fileio import output_lock\n"
-        f"with output_lock({str(tmp_path)!r}):\n"
-        "    print('locked', flush=True); time.sleep(30)\n"
-    )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                             env=env)
-    try:
-        assert child.stdout.readline().strip() == "locked"
+    with output_lock_held_elsewhere(tmp_path):
         with pytest.raises(OutputLockedError, match="another screen is using"):
             with output_lock(tmp_path, what="screen"):
                 pass
@@ -95,9 +85,6 @@ def test_lock_refuses_a_second_run_on_the_same_folder(tmp_path):
             with output_lock(tmp_path, timeout_s=0.3, what="screen"):
                 pass
         assert time.monotonic() - start >= 0.3
-    finally:
-        child.kill()
-        child.wait()
     # a killed holder leaves no stale lock: the OS released it with the process
     with output_lock(tmp_path):
         pass
@@ -107,26 +94,14 @@ def test_concurrent_screen_exits_2_with_one_line(calls, tmp_path, capsys):
     from nasicon_workflows.cli import main
 
     out = tmp_path / "screen"
-    code = (
-        "import time; from nasicon_workflows.fileio import output_lock\n"
-        f"with output_lock({str(out)!r}):\n"
-        "    print('locked', flush=True); time.sleep(30)\n"
-    )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                             env=env)
-    try:
-        assert child.stdout.readline().strip() == "locked"
-        argv = ["screen", "--compositions", FORMULAS[0], "--relax", "none", "--orderings", "1",
-                "--quiet", "--out", str(out)]
+    argv = ["screen", "--compositions", FORMULAS[0], "--relax", "none", "--orderings", "1",
+            "--quiet", "--out", str(out)]
+    with output_lock_held_elsewhere(out):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.count("error:") == 1 and "another screen is using" in err, err
         assert calls["score"] == 0 and calls["build"] == 0  # nothing computed
         assert not (out / "settings.json").exists()
-    finally:
-        child.kill()
-        child.wait()
     # once the other run is gone, the same command runs
     assert main(argv) == 0
     assert (out / "ranking.csv").is_file()
@@ -159,16 +134,7 @@ def test_kill_then_resume_with_a_relative_out(tmp_path):
                                 text=True, env=env)
 
     out = tmp_path / "killed"
-    proc = screen(["--out", "killed"])
-    relaxations = out / "cache" / "relaxations"
-    deadline = time.monotonic() + 600
-    while not (relaxations.is_dir() and list(relaxations.glob("*.json"))):
-        assert proc.poll() is None, proc.communicate()[1][-3000:]
-        assert time.monotonic() < deadline, "no relaxation finished within 10 minutes"
-        time.sleep(0.2)
-    assert proc.poll() is None, "the run ended before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate()
+    kill_after_first_relaxation(screen(["--out", "killed"]), out)
     assert not (out / "jobs" / "killed").exists()
     finished = {p: p.read_bytes() for p in (out / "cache").rglob("*.json")}
     stored_before = _stored_ids(out)
