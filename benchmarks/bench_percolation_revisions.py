@@ -48,6 +48,7 @@ def module_at(rev: str):
 
 def compare(label: str, grid: np.ndarray, sites: np.ndarray, encut_eV: float, repeats: int,
             modules: dict) -> None:
+    """Time both sweeps on ``grid``, print the times and ratios; exit 1 if the results differ."""
     for module in modules.values():
         module.percolation_sweep(grid, sites, encut_eV=encut_eV)  # compile
     times: dict[str, list[float]] = {name: [] for name in modules}
