@@ -183,7 +183,7 @@ def test_net_charge_reported_value_matches_arithmetic():
 
 
 def test_na_above_the_four_na_sites_is_refused():
-    """Issue 12: Na4.2 used to parse (limit 5) and gave a negative Na/vacancy entropy."""
+    """Na4.2 used to parse (limit 5) and gave a negative Na/vacancy entropy."""
     with pytest.raises(SodiumRangeError, match="4 Na sites"):
         NasiconComposition.from_formula("Na4.2Zr1.8Y0.2Si3O12")
     with pytest.raises(SodiumRangeError, match="Na = 4.6"):

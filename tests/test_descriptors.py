@@ -196,7 +196,7 @@ def test_spin_dependent_cations_use_high_spin_radii():
 
 
 def test_na_vacancy_entropy_uses_the_shared_na_site_count():
-    """Issue 12: 4 Na sites per formula unit (constants.NA_SITES_PER_FU); Na4 fills them all."""
+    """4 Na sites per formula unit (constants.NA_SITES_PER_FU); Na4 fills them all."""
     from nasicon_workflows.constants import NA_SITES_PER_FU
     from nasicon_workflows.descriptors import sublattice_entropies
 

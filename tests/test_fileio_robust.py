@@ -1,4 +1,4 @@
-"""Issue 12: the output-path helpers, the enumeration size estimate, rounded cache keys and the
+"""the output-path helpers, the enumeration size estimate, rounded cache keys and the
 tolerant record comparison."""
 
 from __future__ import annotations

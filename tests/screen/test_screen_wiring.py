@@ -1,4 +1,4 @@
-"""Issue 10 wired into the screen: exact cells, converged relaxations flagged in the ranking,
+"""Wired into the screen: exact cells, converged relaxations flagged in the ranking,
 the diversity tie-break in the gate, report.html beside report.md.
 
 Stand-in stages (conftest.py) for the expensive stages; the flow, the gate, the ranking and the
