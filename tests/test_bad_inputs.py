@@ -1,4 +1,4 @@
-"""every subcommand, given bad input, stops with exit code 2, exactly one ``error:``
+"""Every subcommand, given bad input, stops with exit code 2, exactly one ``error:``
 line on stderr, no traceback, and no new or half-written file.
 
 Cases run in-process through :func:`nasicon_workflows.cli.main` (fast); only what needs a real

@@ -1,4 +1,4 @@
-"""the output-path helpers, the enumeration size estimate, rounded cache keys and the
+"""The output-path helpers, the enumeration size estimate, rounded cache keys and the
 tolerant record comparison."""
 
 from __future__ import annotations

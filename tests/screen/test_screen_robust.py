@@ -1,4 +1,4 @@
-"""a relative --out behaves like an absolute one, the job store keeps every job id the
+"""A relative --out behaves like an absolute one, the job store keeps every job id the
 ranking refers to across resumes, and two runs on one folder cannot both compute.
 
 Stand-in stages (conftest.py) keep these fast; the flow, jobflow, the job store and the report
