@@ -261,13 +261,7 @@ def _fit_proba(name: str, X_train, y_train, X_test, seed: int) -> np.ndarray:
         fast = fit_predict_proba(model, X_train, y_train, X_test)
         if fast is not None:
             return fast
-    # Grouped protocols can leave fewer than 5 rows of a class in training (e.g. the entropy
-    # class that holds most failures is held out): the internal 5-fold calibration of the
-    # calibrated models then uses as many folds as the smaller class allows (>= 2).
-    n_min = int(np.bincount(np.asarray(y_train, dtype=int), minlength=2).min())
-    for step_name, step in getattr(model, "named_steps", {}).items():
-        if hasattr(step, "cv") and isinstance(step.cv, int) and step.cv > n_min >= 2:
-            model.set_params(**{f"{step_name}__cv": n_min})
+    _fit_calibration_folds(model, y_train)
     # The registry's settings are valid and finite inputs were just checked: skipping
     # scikit-learn's repeated checks changes no number (the tests compare).
     with (
@@ -279,6 +273,19 @@ def _fit_proba(name: str, X_train, y_train, X_test, seed: int) -> np.ndarray:
         model.fit(X_train, y_train)
         proba = model.predict_proba(X_test)
     return proba[:, list(model.classes_).index(1)]
+
+
+def _fit_calibration_folds(model, y_train) -> None:
+    """Cut the internal calibration folds of ``model`` to what the training classes allow.
+
+    Grouped protocols can leave fewer than 5 rows of a class in training (e.g. the entropy
+    class that holds most failures is held out): the internal 5-fold calibration of the
+    calibrated models then uses as many folds as the smaller class allows (>= 2).
+    """
+    n_min = int(np.bincount(np.asarray(y_train, dtype=int), minlength=2).min())
+    for step_name, step in getattr(model, "named_steps", {}).items():
+        if hasattr(step, "cv") and isinstance(step.cv, int) and step.cv > n_min >= 2:
+            model.set_params(**{f"{step_name}__cv": n_min})
 
 
 def _repeated_folds(y: np.ndarray, n_splits: int, n_repeats: int, seed: int):
