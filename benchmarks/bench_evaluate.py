@@ -83,6 +83,9 @@ def main() -> int:
                         help="compare every K-th fit of each model with plain scikit-learn "
                         "(default 25; 0 = no comparison)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--metrics-json", metavar="PATH",
+                        help="also write the report's flat metrics (to compare runs number "
+                        "by number)")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -102,6 +105,10 @@ def main() -> int:
     )
     wall = time.perf_counter() - t0
     load_after = os.getloadavg()
+    if args.metrics_json:
+        with open(args.metrics_json, "w") as fh:
+            metrics = {"default_model": report.default_model, **report.flat_metrics()}
+            json.dump(metrics, fh, indent=1)
     cpu_total = sum(e.cpu_seconds or 0 for e in report.models.values())
     result = {
         "wall_s": round(wall, 1),

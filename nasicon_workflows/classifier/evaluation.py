@@ -116,7 +116,9 @@ class ModelEvaluation(BaseModel):
         default_factory=dict, description="Accuracy on each held-out entropy class"
     )
     cpu_seconds: float | None = Field(
-        None, description="CPU time of this model's evaluation (process time of its worker)"
+        None,
+        description="CPU seconds of this model's evaluation: its fits (summed over the worker "
+        "tasks that ran them) plus its metrics",
     )
     grouped_dopant_predictions: list[list[float]] = Field(
         default_factory=list,

@@ -40,7 +40,7 @@ def fit_predict_proba(pipeline, X_train, y_train, X_test) -> np.ndarray | None:
     Parameters
     ----------
     pipeline
-        Unfitted scikit-learn pipeline from :func:`~nasicon_workflows.classifier.models.build_model`.
+        Unfitted pipeline from :func:`~nasicon_workflows.classifier.models.build_model`.
     X_train, y_train
         Finite training features and 0/1 labels holding both classes.
     X_test
