@@ -115,6 +115,78 @@ def test_fold_metrics_match_sklearn():
     assert math.isnan(fold_metrics(np.array([1, 1]), np.array([0.2, 0.9]))["roc_auc"])
 
 
+def test_metric_rows_match_sklearn_row_by_row():
+    # the bootstraps score all resamples at once: every row, including one-class rows, must
+    # equal scikit-learn's metrics of that row alone
+    from sklearn import metrics as skm
+
+    from nasicon_workflows.classifier.evaluation import _metric_rows
+
+    rng = np.random.default_rng(3)
+    Y = rng.integers(0, 2, (60, 11))
+    Y[:5] = 1  # only positives
+    Y[5:10] = 0  # only negatives
+    P = np.round(rng.random((60, 11)), 1)
+    rows = _metric_rows(Y, P, 0.5)
+    for y, p, k in zip(Y, P, range(len(Y))):
+        pred = (p >= 0.5).astype(int)
+        assert rows["accuracy"][k] == pytest.approx(skm.accuracy_score(y, pred))
+        assert rows["precision"][k] == pytest.approx(skm.precision_score(y, pred, zero_division=0))
+        assert rows["recall"][k] == pytest.approx(skm.recall_score(y, pred, zero_division=0))
+        assert rows["f1"][k] == pytest.approx(skm.f1_score(y, pred, zero_division=0))
+        assert rows["brier"][k] == pytest.approx(skm.brier_score_loss(y, p, pos_label=1))
+        present = [c for c in (0, 1) if (y == c).any()]
+        rates = [np.mean(pred[y == c] == c) for c in present]
+        assert rows["balanced_accuracy"][k] == pytest.approx(np.mean(rates))
+        if len(present) == 2:
+            assert rows["roc_auc"][k] == pytest.approx(skm.roc_auc_score(y, p))
+        else:
+            assert math.isnan(rows["roc_auc"][k])
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["random_forest", "extra_trees", "gradient_boosting", "random_forest_extended",
+     "gradient_boosting_physics"],
+)
+def test_fast_tree_ensembles_equal_sklearn_bit_for_bit(data, name):
+    # the evaluation grows the registry's ensembles without scikit-learn's per-tree overhead;
+    # the evaluated model must stay the registered one: same probabilities to the last bit
+    from sklearn.model_selection import ShuffleSplit
+
+    from nasicon_workflows.classifier.fastfit import fast_path_available, fit_predict_proba
+
+    if not fast_path_available():
+        pytest.skip("fast path not checked for this scikit-learn: the evaluation uses sklearn")
+    frame, y = data
+    X = frame[list(MODEL_SPECS[name].features)].to_numpy(float)
+    splits = ShuffleSplit(n_splits=6, test_size=13, random_state=1).split(X)
+    for seed, (train, test) in enumerate(splits):
+        expected = build_model(name, seed).fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+        got = fit_predict_proba(build_model(name, seed), X[train], y[train], X[test])
+        assert got is not None
+        np.testing.assert_array_equal(got, expected)
+    # settings it does not reproduce are left to scikit-learn
+    other = build_model(name, 0)
+    if "boosting" in name:
+        other.steps[0][1].set_params(loss="exponential")
+    else:
+        other.steps[0][1].set_params(class_weight="balanced")
+    assert fit_predict_proba(other, X[train], y[train], X[test]) is None
+    assert fit_predict_proba(build_model("gnb"), X[train], y[train], X[test]) is None
+
+
+def test_non_finite_features_still_rejected(data):
+    # the evaluation skips scikit-learn's finiteness checks only for inputs it checked itself
+    from nasicon_workflows.classifier.evaluation import _fit_proba
+
+    frame, y = data
+    X = frame[PUBLISHED].to_numpy(float)
+    X[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        _fit_proba("gnb", X[:50], y[:50], X[50:], 0)
+
+
 @pytest.fixture(scope="module")
 def gnb_eval(data):
     frame, y = data
@@ -157,6 +229,18 @@ def test_random_split_distribution(gnb_eval):
     # "reaches 92.3 %" = 12 or 13 of 13 correct
     assert gnb_eval.random_split_fraction_at_published == pytest.approx((hist[12] + hist[13]) / 40)
     assert gnb_eval.random_split_accuracy.std > 0  # one split is not the whole story
+
+
+def test_parallel_tasks_give_the_serial_numbers():
+    # two workers share the folds of each model in small tasks; every fit is seeded on its own,
+    # so the report must not depend on the scheduling (timings aside)
+    kw = dict(n_repeats=2, n_random_splits=6, n_importance_repeats=1, n_bootstrap=50)
+    serial = evaluate_models(["gnb", "random_forest"], n_jobs=1, **kw).model_dump()
+    parallel = evaluate_models(["gnb", "random_forest"], n_jobs=2, **kw).model_dump()
+    for report in (serial, parallel):
+        for ev in report["models"].values():
+            assert ev.pop("cpu_seconds") > 0
+    assert parallel == serial
 
 
 def test_drop_column_importance_finds_the_informative_feature(data):

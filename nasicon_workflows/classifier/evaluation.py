@@ -19,7 +19,10 @@ Protocols (every number is a mean ± standard deviation over folds or splits):
   spread of pooled metrics is a bootstrap standard deviation (1000 resamples), and
   ``group_accuracy`` is the mean ± std over held-out groups.
 
-Models are evaluated in parallel processes (``n_jobs``, default 2) on features computed once.
+The fits of all models run in parallel worker processes (``n_jobs``, default 2) in tasks of about
+a second, on features computed once; the tree ensembles are grown by the bit-identical fast path of
+:mod:`~nasicon_workflows.classifier.fastfit`. Every fit is seeded on its own, so the numbers do not
+depend on the scheduling.
 """
 
 from __future__ import annotations
@@ -113,7 +116,9 @@ class ModelEvaluation(BaseModel):
         default_factory=dict, description="Accuracy on each held-out entropy class"
     )
     cpu_seconds: float | None = Field(
-        None, description="CPU time of this model's evaluation (process time of its worker)"
+        None,
+        description="CPU seconds of this model's evaluation: its fits (summed over the worker "
+        "tasks that ran them) plus its metrics",
     )
     grouped_dopant_predictions: list[list[float]] = Field(
         default_factory=list,
@@ -182,40 +187,59 @@ def fold_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: float = 0.5) 
         :data:`METRICS` -> value; ROC-AUC is NaN when the set holds one class only, precision is
         0 when nothing is predicted positive (scikit-learn's ``zero_division=0``).
     """
-    # Plain numpy (checked against scikit-learn in the tests): the bootstrap calls this thousands
-    # of times and sklearn's input validation would dominate the evaluation time.
     y_true = np.asarray(y_true, dtype=int)
     proba = np.asarray(proba, dtype=float)
-    pred = proba >= threshold
-    pos = y_true == 1
-    tp = float(np.sum(pred & pos))
-    fp = float(np.sum(pred & ~pos))
-    fn = float(np.sum(~pred & pos))
-    tn = float(np.sum(~pred & ~pos))
+    rows = _metric_rows(y_true[None, :], proba[None, :], threshold)
+    return {m: float(v[0]) for m, v in rows.items()}
+
+
+def _metric_rows(Y: np.ndarray, P: np.ndarray, threshold: float) -> dict[str, np.ndarray]:
+    """:func:`fold_metrics` of every row of ``(k, n)`` labels and probabilities at once.
+
+    Plain numpy (checked against scikit-learn in the tests): the bootstraps score thousands of
+    resamples and scikit-learn's input validation would dominate the evaluation time.
+    """
+    pred = P >= threshold
+    pos = Y == 1
+    tp = np.sum(pred & pos, axis=1).astype(float)
+    fp = np.sum(pred & ~pos, axis=1).astype(float)
+    fn = np.sum(~pred & pos, axis=1).astype(float)
+    tn = np.sum(~pred & ~pos, axis=1).astype(float)
     n_pos, n_neg = tp + fn, tn + fp
-    recall = tp / n_pos if n_pos else 0.0
-    specificity = tn / n_neg if n_neg else 0.0
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    rates = [r for r, n in ((recall, n_pos), (specificity, n_neg)) if n]
+    zeros = np.zeros(len(Y))
+    recall = np.divide(tp, n_pos, out=zeros.copy(), where=n_pos > 0)
+    specificity = np.divide(tn, n_neg, out=zeros.copy(), where=n_neg > 0)
+    both = (n_pos > 0) & (n_neg > 0)
+    # mean of the rates of the classes present
+    balanced = np.where(both, (recall + specificity) / 2, np.where(n_pos > 0, recall, specificity))
+    auc = np.full(len(Y), math.nan)
+    if both.any():
+        auc[both] = _roc_auc_rows(pos[both], P[both])
     return {
-        "accuracy": (tp + tn) / len(y_true),
-        "balanced_accuracy": float(np.mean(rates)),
-        "precision": precision,
+        "accuracy": (tp + tn) / Y.shape[1],
+        "balanced_accuracy": balanced,
+        "precision": np.divide(tp, tp + fp, out=zeros.copy(), where=tp + fp > 0),
         "recall": recall,
-        "f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0,
-        "roc_auc": _roc_auc(pos, proba) if n_pos and n_neg else math.nan,
-        "brier": float(np.mean((proba - y_true) ** 2)),
+        "f1": np.divide(2 * tp, 2 * tp + fp + fn, out=zeros.copy(), where=2 * tp + fp + fn > 0),
+        "roc_auc": auc,
+        "brier": np.mean((P - Y) ** 2, axis=1),
     }
+
+
+def _roc_auc_rows(pos: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """ROC-AUC of each row as the Mann-Whitney statistic (ties count one half)."""
+    from scipy.stats import rankdata
+
+    ranks = rankdata(P, axis=1)
+    n_pos = pos.sum(axis=1)
+    n_neg = pos.shape[1] - n_pos
+    # ranks are multiples of 1/2: their sums are exact in any order
+    return (np.where(pos, ranks, 0.0).sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
 def _roc_auc(pos: np.ndarray, proba: np.ndarray) -> float:
     """Area under the ROC curve as the Mann-Whitney statistic (ties count one half)."""
-    from scipy.stats import rankdata
-
-    ranks = rankdata(proba)
-    n_pos = int(pos.sum())
-    n_neg = len(pos) - n_pos
-    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return float(_roc_auc_rows(np.asarray(pos)[None, :], np.asarray(proba)[None, :])[0])
 
 
 def _summary(values: Sequence[float]) -> MetricSummary:
@@ -227,21 +251,43 @@ def _summary(values: Sequence[float]) -> MetricSummary:
 
 
 def _fit_proba(name: str, X_train, y_train, X_test, seed: int) -> np.ndarray:
+    import sklearn
     from sklearn.exceptions import ConvergenceWarning
 
+    from nasicon_workflows.classifier.fastfit import fit_predict_proba
+
     model = build_model(name, seed)
-    # Grouped protocols can leave fewer than 5 rows of a class in training (e.g. the entropy
-    # class that holds most failures is held out): the internal 5-fold calibration of the
-    # calibrated models then uses as many folds as the smaller class allows (>= 2).
+    finite = bool(np.isfinite(X_train).all() and np.isfinite(X_test).all())
+    if finite:
+        # the registry's tree ensembles, grown bit-identically without per-tree overhead
+        fast = fit_predict_proba(model, X_train, y_train, X_test)
+        if fast is not None:
+            return fast
+    _fit_calibration_folds(model, y_train)
+    # The registry's settings are valid and finite inputs were just checked: skipping
+    # scikit-learn's repeated checks changes no number (the tests compare).
+    with (
+        sklearn.config_context(assume_finite=finite, skip_parameter_validation=True),
+        warnings.catch_warnings(),
+    ):
+        # lbfgs on ~50 rows can stop early; the fold's metrics record the consequence.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_train, y_train)
+        proba = model.predict_proba(X_test)
+    return proba[:, list(model.classes_).index(1)]
+
+
+def _fit_calibration_folds(model, y_train) -> None:
+    """Cut the internal calibration folds of ``model`` to what the training classes allow.
+
+    Grouped protocols can leave fewer than 5 rows of a class in training (e.g. the entropy
+    class that holds most failures is held out): the internal 5-fold calibration of the
+    calibrated models then uses as many folds as the smaller class allows (>= 2).
+    """
     n_min = int(np.bincount(np.asarray(y_train, dtype=int), minlength=2).min())
     for step_name, step in getattr(model, "named_steps", {}).items():
         if hasattr(step, "cv") and isinstance(step.cv, int) and step.cv > n_min >= 2:
             model.set_params(**{f"{step_name}__cv": n_min})
-    with warnings.catch_warnings():
-        # lbfgs on ~50 rows can stop early; the fold's metrics record the consequence.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X_train, y_train)
-    return model.predict_proba(X_test)[:, list(model.classes_).index(1)]
 
 
 def _repeated_folds(y: np.ndarray, n_splits: int, n_repeats: int, seed: int):
@@ -253,11 +299,13 @@ def _repeated_folds(y: np.ndarray, n_splits: int, n_repeats: int, seed: int):
 
 def _cv_oof(name, X, y, folds, seed) -> list[np.ndarray]:
     """Out-of-fold probabilities, one array of len(y) per fold (NaN outside its test rows)."""
-    out = []
-    for train, test in folds:
-        p = np.full(len(y), np.nan)
-        p[test] = _fit_proba(name, X[train], y[train], X[test], seed)
-        out.append(p)
+    fits = [_Fit("cv", k, train, test) for k, (train, test) in enumerate(folds)]
+    return [_oof(len(y), f.test, p) for f, p in zip(fits, _run_fits(name, X, y, fits, seed))]
+
+
+def _oof(n: int, test: np.ndarray, p: np.ndarray) -> np.ndarray:
+    out = np.full(n, np.nan)
+    out[test] = p
     return out
 
 
@@ -275,6 +323,81 @@ class _Protocol:
     extra: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Fit:
+    """One fit of the protocol: train on ``train``, predict ``test`` (row indices).
+
+    ``protocol`` is ``cv``, ``loo``, ``split``, ``drop``, ``drop_base``, ``grouped_dopant`` or
+    ``grouped_entropy``; ``key`` orders the fits of a protocol (fold, row, split, group, or
+    ``(feature, fold)`` for ``drop``, which leaves out feature column ``drop``).
+    """
+
+    protocol: str
+    key: object
+    train: np.ndarray
+    test: np.ndarray
+    drop: int | None = None
+
+
+def _plan_fits(frame, y: np.ndarray, n_features: int, p: _Protocol) -> list[_Fit]:
+    """Every fit one model's evaluation needs, in a fixed order (independent of scheduling)."""
+    from sklearn.model_selection import ShuffleSplit
+
+    n = len(y)
+    rows = np.arange(n)
+    fits = [
+        _Fit("cv", k, train, test)
+        for k, (train, test) in enumerate(_repeated_folds(y, p.n_splits, p.n_repeats, p.seed))
+    ]
+    fits += [_Fit("loo", i, np.delete(rows, i), rows[i : i + 1]) for i in range(n)]
+    splitter = ShuffleSplit(n_splits=p.n_random_splits, test_size=p.test_size, random_state=p.seed)
+    fits += [
+        _Fit("split", s, train, test) for s, (train, test) in enumerate(splitter.split(rows))
+    ]
+    # Drop-column importance on the first repeats of the same folds: the first n repeats of
+    # RepeatedStratifiedKFold with the same seed are the CV folds above, whose all-feature
+    # predictions serve as the baseline; only more importance repeats than CV repeats refit it.
+    imp_folds = _repeated_folds(y, p.n_splits, p.n_importance_repeats, p.seed)
+    if p.n_importance_repeats > p.n_repeats:
+        fits += [_Fit("drop_base", k, tr, te) for k, (tr, te) in enumerate(imp_folds)]
+    fits += [
+        _Fit("drop", (j, k), train, test, drop=j)
+        for j in range(n_features)
+        for k, (train, test) in enumerate(imp_folds)
+    ]
+    for proto, groups in (
+        ("grouped_dopant", dopant_groups(frame)),
+        ("grouped_entropy", entropy_groups(frame)),
+    ):
+        for group, test in groups.items():
+            if len(set(y[~test])) < 2 or not test.any():
+                continue  # a model cannot be trained on one class: the group is skipped (reported)
+            fits.append(_Fit(proto, group, np.where(~test)[0], np.where(test)[0]))
+    return fits
+
+
+def _run_fits(name: str, X: np.ndarray, y: np.ndarray, fits: Sequence[_Fit], seed: int):
+    """Out-of-sample probabilities of ``fits`` (one array per fit, its test rows in order)."""
+    without = {}
+    out = []
+    for f in fits:
+        if f.drop is None:
+            Xf = X
+        else:
+            Xf = without.setdefault(f.drop, np.delete(X, f.drop, axis=1))
+        out.append(_fit_proba(name, Xf[f.train], y[f.train], Xf[f.test], seed))
+    return out
+
+
+def _run_chunk(name, X, y, fits, seed, start):
+    """Worker task: a slice of one model's fits, with the worker's CPU time."""
+    import time
+
+    cpu0 = time.process_time()
+    probs = _run_fits(name, X, y, fits, seed)
+    return name, start, probs, time.process_time() - cpu0
+
+
 def evaluate_model(
     name: str,
     frame,
@@ -288,7 +411,7 @@ def evaluate_model(
     seed: int = 0,
     threshold: float = 0.5,
 ) -> ModelEvaluation:
-    """Evaluate one registered model under every protocol.
+    """Evaluate one registered model under every protocol (in this process).
 
     Parameters
     ----------
@@ -311,53 +434,80 @@ def evaluate_model(
     threshold
         Decision threshold on the probability.
     """
-    from sklearn.model_selection import LeaveOneOut, ShuffleSplit
-
     import time
 
     cpu0 = time.process_time()
+    p = _Protocol(
+        n_splits, n_repeats, n_random_splits, test_size, n_importance_repeats, n_bootstrap, seed,
+        threshold,
+    )
+    y = np.asarray(y, dtype=int)
+    X = _model_matrix(name, frame)
+    fits = _plan_fits(frame, y, X.shape[1], p)
+    probs = _run_fits(name, X, y, fits, seed)
+    return _assemble(name, frame, y, fits, probs, p, cpu0)
+
+
+def _model_matrix(name: str, frame) -> np.ndarray:
+    return frame[list(get_model_spec(name).features)].to_numpy(dtype=float)
+
+
+def _assemble(name, frame, y, fits, probs, p: _Protocol, cpu0: float, cpu_fits: float = 0.0):
+    """Every metric of one model from its fits' predictions (computed in this process).
+
+    ``cpu0``: this process's CPU clock when the model's work started here; ``cpu_fits``: CPU
+    seconds its fits took in worker processes.
+    """
+    import time
+
     spec = get_model_spec(name)
     features = list(spec.features)
-    X = frame[features].to_numpy(dtype=float)
-    y = np.asarray(y, dtype=int)
     n = len(y)
+    by = {}
+    for f, prob in zip(fits, probs):
+        by.setdefault(f.protocol, []).append((f, prob))
 
-    folds = _repeated_folds(y, n_splits, n_repeats, seed)
-    oof = _cv_oof(name, X, y, folds, seed)
+    cv = by["cv"]
+    oof = [_oof(n, f.test, prob) for f, prob in cv]
     per_fold = {m: [] for m in METRICS}
-    for (_, test), p in zip(folds, oof):
-        for m, v in fold_metrics(y[test], p[test], threshold).items():
+    for f, prob in cv:
+        for m, v in fold_metrics(y[f.test], prob, p.threshold).items():
             per_fold[m].append(v)
     cv_conf = np.zeros((2, 2))
-    for r in range(n_repeats):
-        pooled = np.nanmax(np.vstack(oof[r * n_splits : (r + 1) * n_splits]), axis=0)
-        cv_conf += _confusion(y, pooled >= threshold)
-    cv_conf /= n_repeats
+    for r in range(p.n_repeats):
+        pooled = np.nanmax(np.vstack(oof[r * p.n_splits : (r + 1) * p.n_splits]), axis=0)
+        cv_conf += _confusion(y, pooled >= p.threshold)
+    cv_conf /= p.n_repeats
 
     loo_p = np.empty(n)
-    for train, test in LeaveOneOut().split(X):
-        loo_p[test] = _fit_proba(name, X[train], y[train], X[test], seed)
-    loo = _loo_summary(y, loo_p, threshold, n_bootstrap, seed)
+    for f, prob in by["loo"]:
+        loo_p[f.test] = prob
+    loo = _loo_summary(y, loo_p, p.threshold, p.n_bootstrap, p.seed)
 
-    splitter = ShuffleSplit(n_splits=n_random_splits, test_size=test_size, random_state=seed)
-    correct = []
-    for train, test in splitter.split(X):
-        p = _fit_proba(name, X[train], y[train], X[test], seed)
-        correct.append(int(((p >= threshold).astype(int) == y[test]).sum()))
-    correct = np.asarray(correct)
-    acc = correct / test_size
-    hist = {str(k): int((correct == k).sum()) for k in range(test_size + 1)}
-
-    reuse = oof[: n_importance_repeats * n_splits] if n_importance_repeats <= n_repeats else None
-    importance = _drop_column(
-        name, X, y, features, n_splits, n_importance_repeats, seed, threshold, reuse
+    correct = np.asarray(
+        [int(((prob >= p.threshold).astype(int) == y[f.test]).sum()) for f, prob in by["split"]]
     )
-    grouped = {}
-    for proto, groups in (
-        ("grouped_dopant", dopant_groups(frame)),
-        ("grouped_entropy", entropy_groups(frame)),
-    ):
-        grouped[proto] = _grouped(name, X, y, groups, seed, threshold, n_bootstrap)
+    acc = correct / p.test_size
+    hist = {str(k): int((correct == k).sum()) for k in range(p.test_size + 1)}
+
+    def repeat_errors(pairs):
+        errs = np.zeros(p.n_importance_repeats)
+        for k, (f, prob) in enumerate(pairs):
+            errs[k // p.n_splits] += int(((prob >= p.threshold).astype(int) != y[f.test]).sum())
+        return errs / n
+
+    # paired on the same folds: error without feature j minus error with all features
+    base = repeat_errors(by.get("drop_base") or cv[: p.n_importance_repeats * p.n_splits])
+    n_imp = p.n_importance_repeats * p.n_splits
+    drops = by["drop"]
+    importance = {
+        feat: _summary(repeat_errors(drops[j * n_imp : (j + 1) * n_imp]) - base)
+        for j, feat in enumerate(features)
+    }
+    grouped = {
+        proto: _grouped_summary(y, by.get(proto, []), p.threshold, p.n_bootstrap, p.seed)
+        for proto in ("grouped_dopant", "grouped_entropy")
+    }
     return ModelEvaluation(
         model=name,
         description=spec.description,
@@ -365,7 +515,7 @@ def evaluate_model(
         features=features,
         repeated_cv={m: _summary(v) for m, v in per_fold.items()},
         loo=loo,
-        loo_confusion_matrix=_confusion(y, loo_p >= threshold).astype(int).tolist(),
+        loo_confusion_matrix=_confusion(y, loo_p >= p.threshold).astype(int).tolist(),
         cv_confusion_matrix_mean=cv_conf.tolist(),
         random_split_accuracy=_summary(acc),
         random_split_fraction_at_published=float(np.mean(acc >= PUBLISHED_TEST_ACCURACY - 1e-9)),
@@ -379,7 +529,7 @@ def evaluate_model(
         grouped_entropy_group_accuracy=grouped["grouped_entropy"]["group_accuracy"],
         grouped_entropy_per_class=grouped["grouped_entropy"]["per_group"],
         grouped_dopant_predictions=grouped["grouped_dopant"]["predictions"],
-        cpu_seconds=time.process_time() - cpu0,
+        cpu_seconds=time.process_time() - cpu0 + cpu_fits,
     )
 
 
@@ -403,18 +553,13 @@ def entropy_groups(frame) -> dict[str, np.ndarray]:
     return {c: classes == c for c in ("low", "medium", "high") if (classes == c).any()}
 
 
-def _grouped(name, X, y, groups, seed, threshold, n_bootstrap) -> dict:
-    """Fit on the rows outside each group, predict the group; pool the predictions."""
+def _grouped_summary(y, pairs, threshold, n_bootstrap, seed) -> dict:
+    """Pool the out-of-group predictions of the held-out groups (fits trained on the rest)."""
     rows, probs, per_group = [], [], {}
-    for group, test in groups.items():
-        train = ~test
-        if len(set(y[train])) < 2 or not test.any():
-            continue  # a model cannot be trained on one class: the group is skipped (reported)
-        p = _fit_proba(name, X[train], y[train], X[test], seed)
-        idx = np.where(test)[0]
-        rows.extend(idx.tolist())
+    for f, p in pairs:
+        rows.extend(f.test.tolist())
         probs.extend(p.tolist())
-        per_group[group] = float(np.mean((p >= threshold).astype(int) == y[idx]))
+        per_group[f.key] = float(np.mean((p >= threshold).astype(int) == y[f.test]))
     rows_arr, p_arr = np.asarray(rows, dtype=int), np.asarray(probs, dtype=float)
     pooled = _bootstrap_summary(y[rows_arr], p_arr, threshold, n_bootstrap, seed)
     return {
@@ -426,20 +571,19 @@ def _grouped(name, X, y, groups, seed, threshold, n_bootstrap) -> dict:
 
 
 def _bootstrap_summary(y, p, threshold, n_bootstrap, seed) -> dict[str, MetricSummary]:
-    """Pooled metrics with a bootstrap standard deviation for every metric (rows resampled)."""
+    """Pooled metrics with a bootstrap standard deviation for every metric (rows resampled).
+
+    Resamples that hold one class only are skipped; ``n`` counts the resamples used.
+    """
     pooled = fold_metrics(y, p, threshold)
     rng = np.random.default_rng(seed)
-    boots = {m: [] for m in METRICS}
-    for _ in range(n_bootstrap):
-        idx = rng.integers(0, len(y), len(y))
-        if len(set(y[idx])) < 2:
-            continue
-        for m, v in fold_metrics(y[idx], p[idx], threshold).items():
-            boots[m].append(v)
+    idx = np.array([rng.integers(0, len(y), len(y)) for _ in range(n_bootstrap)], dtype=int)
+    idx = idx.reshape(n_bootstrap, len(y))
+    Y = y[idx]
+    keep = Y.min(axis=1) != Y.max(axis=1)
+    boots = _metric_rows(Y[keep], p[idx[keep]], threshold)
     return {
-        m: MetricSummary(
-            mean=pooled[m], std=float(np.std(boots[m], ddof=1)), n=len(boots[m])
-        )
+        m: MetricSummary(mean=pooled[m], std=float(np.std(boots[m], ddof=1)), n=len(boots[m]))
         for m in METRICS
     }
 
@@ -451,55 +595,14 @@ def _confusion(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
 
 
 def _loo_summary(y, p, threshold, n_bootstrap, seed) -> dict[str, MetricSummary]:
-    pooled = fold_metrics(y, p, threshold)
-    rng = np.random.default_rng(seed)
-    boots = {m: [] for m in METRICS}
-    for _ in range(n_bootstrap):
-        idx = rng.integers(0, len(y), len(y))
-        if len(set(y[idx])) < 2:
-            continue
-        for m, v in fold_metrics(y[idx], p[idx], threshold).items():
-            boots[m].append(v)
-    out = {}
-    for m in METRICS:
-        if m == "accuracy":
-            per_row = ((p >= threshold).astype(int) == y).astype(float)
-            out[m] = MetricSummary(mean=pooled[m], std=float(per_row.std(ddof=1)), n=len(y))
-        elif m == "brier":
-            per_row = (p - y) ** 2
-            out[m] = MetricSummary(mean=pooled[m], std=float(per_row.std(ddof=1)), n=len(y))
-        else:
-            b = np.asarray(boots[m])
-            out[m] = MetricSummary(mean=pooled[m], std=float(b.std(ddof=1)), n=int(b.size))
-    return out
-
-
-def _drop_column(name, X, y, features, n_splits, n_repeats, seed, threshold, base_oof=None):
-    """Paired on the same folds: error without feature j minus error with all features.
-
-    ``base_oof``: the repeated-CV out-of-fold probabilities of the same folds (the first
-    ``n_repeats`` repeats of RepeatedStratifiedKFold with the same seed are the same folds), so
-    the all-features errors are not fitted twice.
-    """
-    folds = _repeated_folds(y, n_splits, n_repeats, seed)
-
-    def repeat_errors(cols):
-        if base_oof is not None and len(cols) == len(features):
-            errs = np.zeros(n_repeats)
-            for k, ((_, test), p) in enumerate(zip(folds, base_oof)):
-                errs[k // n_splits] += int(((p[test] >= threshold).astype(int) != y[test]).sum())
-            return errs / len(y)
-        errs = np.zeros(n_repeats)
-        for k, (train, test) in enumerate(folds):
-            p = _fit_proba(name, X[train][:, cols], y[train], X[test][:, cols], seed)
-            errs[k // n_splits] += int(((p >= threshold).astype(int) != y[test]).sum())
-        return errs / len(y)
-
-    base = repeat_errors(list(range(len(features))))
-    out = {}
-    for j, feat in enumerate(features):
-        cols = [i for i in range(len(features)) if i != j]
-        out[feat] = _summary(repeat_errors(cols) - base)
+    """Pooled LOO metrics: accuracy and Brier spread over rows, the others bootstrapped."""
+    out = _bootstrap_summary(y, p, threshold, n_bootstrap, seed)
+    per_row = {
+        "accuracy": ((p >= threshold).astype(int) == y).astype(float),
+        "brier": (p - y) ** 2,
+    }
+    for m, values in per_row.items():
+        out[m] = MetricSummary(mean=out[m].mean, std=float(values.std(ddof=1)), n=len(y))
     return out
 
 
@@ -629,36 +732,61 @@ def evaluate_models(
     progress
         Called with each model name as its evaluation finishes (the CLI prints progress).
     n_jobs
-        Parallel worker processes (one model per task, slowest models first); 1 = serial.
+        Parallel worker processes; the fits of every model are cut into tasks of about a
+        second, so the workers share even a single model's folds. 1 = serial, in this process.
+        Every fit is seeded on its own: the numbers do not depend on ``n_jobs``.
     **protocol
         Keyword arguments of :func:`evaluate_model` (``n_repeats``, ``n_random_splits``, ...).
     """
+    import time
+
     from nasicon_workflows.datasets import dataset_sha256
 
     names = list(models) if models else list(MODEL_SPECS)
     for name in names:
         get_model_spec(name)  # fail before any work on an unknown name
-    frame, y = training_data(dataset, convention)  # features computed once, shared by all tasks
+    p = _Protocol(**protocol)
+    frame, y = training_data(dataset, convention)  # features computed once, shared by all fits
+    y = np.asarray(y, dtype=int)
+    X = {name: _model_matrix(name, frame) for name in names}
+    fits = {name: _plan_fits(frame, y, X[name].shape[1], p) for name in names}
+    # Slowest models first, so that the last tasks are short and the workers finish together.
+    order = sorted(names, key=lambda n: -_fit_ms(n) * len(fits[n]))
     results = {}
-    # Slowest first (tree ensembles, MLP) so that two workers finish together.
-    order = sorted(names, key=lambda n: -_COST_HINT.get(n.split("_")[0], 1))
-    if n_jobs == 1 or len(names) == 1:
+    if n_jobs == 1:
         for name in order:
-            results[name] = evaluate_model(name, frame, y, **protocol)
+            cpu0 = time.process_time()
+            probs = _run_fits(name, X[name], y, fits[name], p.seed)
+            results[name] = _assemble(name, frame, y, fits[name], probs, p, cpu0)
             if progress:
                 progress(name)
     else:
         from joblib import Parallel, delayed
 
+        tasks = []
+        for name in order:
+            size = max(1, round(_TASK_MS / _fit_ms(name)))
+            tasks += [(name, s, fits[name][s : s + size]) for s in range(0, len(fits[name]), size)]
+        pending = {name: sum(t[0] == name for t in tasks) for name in names}
+        done: dict[str, dict[int, list]] = {name: {} for name in names}
+        cpu = dict.fromkeys(names, 0.0)
+        # loky workers get one BLAS thread each (joblib's default for n_jobs workers on as
+        # many cores), so two workers do not oversubscribe the two cores
         jobs = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-            delayed(_evaluate_named)(name, frame, y, protocol) for name in order
+            delayed(_run_chunk)(name, X[name], y, chunk, p.seed, s) for name, s, chunk in tasks
         )
-        for name, ev in jobs:
-            results[name] = ev
-            if progress:
-                progress(name)
+        for name, s, probs, cpu_s in jobs:
+            done[name][s] = probs
+            cpu[name] += cpu_s
+            pending[name] -= 1
+            if pending[name] == 0:
+                probs = [q for k in sorted(done[name]) for q in done[name][k]]
+                cpu0 = time.process_time()
+                results[name] = _assemble(name, frame, y, fits[name], probs, p, cpu0, cpu[name])
+                if progress:
+                    progress(name)
     results = {name: results[name] for name in names}
-    proto = {**_Protocol(**{k: v for k, v in protocol.items()}).__dict__, "convention": convention}
+    proto = {**p.__dict__, "convention": convention}
     proto.pop("extra", None)
     return EvaluationReport(
         protocol=proto,
@@ -668,20 +796,30 @@ def evaluate_models(
         models=results,
         default_model=select_default_model(results),
         selection_rule=SELECTION_RULE,
-        selection_optimism=selection_optimism(results, y, seed=protocol.get("seed", 0)),
+        selection_optimism=selection_optimism(results, y, seed=p.seed),
     )
 
 
-#: Relative cost of a model family (orders the parallel tasks; no effect on the numbers).
-_COST_HINT = {"random": 10, "gradient": 9, "extra": 7, "mlp": 6, "gaussian": 4, "logistic": 3}
+#: Rough CPU milliseconds of one fit on ~50 rows, by model-name prefix (first match; measured
+#: with the fast tree path on this 2-core machine). They size the parallel tasks and order
+#: them; they have no effect on the numbers.
+_FIT_MS = {
+    "gradient_boosting": 30,
+    "random_forest": 10,
+    "extra_trees": 6,
+    "mlp": 60,
+    "logistic_calibrated": 40,
+    "gaussian_process": 30,
+    "gnb_calibrated": 28,
+    "svm": 25,
+    "": 3,
+}
+#: Target CPU milliseconds of one parallel task (long enough to hide the dispatch overhead).
+_TASK_MS = 1000
 
 
-def _evaluate_named(name, frame, y, protocol):
-    import os
-
-    # one BLAS thread per worker: two workers on two cores
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    return name, evaluate_model(name, frame, y, **protocol)
+def _fit_ms(name: str) -> float:
+    return next(ms for prefix, ms in _FIT_MS.items() if name.startswith(prefix))
 
 
 def _frame_hash(dataset) -> str:
