@@ -173,6 +173,43 @@ def test_reference_and_series_build_the_same_nzsp_cell(tmp_path):
     assert EwaldSummation(series).total_energy == pytest.approx(meta["ewald_energy_eV"], abs=1e-3)
 
 
+def test_reference_cache_keys_on_fmax_and_optimizer(tmp_path, monkeypatch):
+    """The relaxation (mocked: CHGNet cannot run in the fast tests) is cached like the series';
+    a cache relaxed with another optimizer or fmax, or without the optimizer recorded, is
+    relaxed again."""
+    from types import SimpleNamespace
+
+    import nasicon_workflows.relax as relax_module
+    from nasicon_workflows.transport.series import relaxed_reference_cell
+
+    calls = []
+
+    def fake_relax(structure, force_field, fmax, steps, optimizer):
+        calls.append((force_field, fmax, steps, optimizer))
+        moved = structure.copy()
+        moved.scale_lattice(structure.volume * 1.02)
+        return SimpleNamespace(structure=moved, converged=True, max_force_eV_per_A=0.03,
+                               n_steps=7, energy_per_atom=-8.0, volume_change_percent=2.0)
+
+    monkeypatch.setattr(relax_module, "relax_structure", fake_relax)
+    cell, meta = relaxed_reference_cell("ME1-NZSP", tmp_path)
+    assert calls == [("chgnet", 0.05, 1000, "FIRE")] and not meta["from_cache"]
+    assert meta["optimizer"] == "FIRE" and meta["converged"] and meta["n_sites"] == 82
+    assert {s.label for s in cell if s.specie.symbol == "Na"} <= {"Na1", "Na2", "Na3"}
+    again, meta = relaxed_reference_cell("ME1-NZSP", tmp_path)
+    assert len(calls) == 1 and meta["from_cache"]
+    assert again.volume == pytest.approx(cell.volume, rel=1e-6)
+    relaxed_reference_cell("ME1-NZSP", tmp_path, optimizer="BFGS")
+    relaxed_reference_cell("ME1-NZSP", tmp_path, fmax=0.03, optimizer="BFGS")
+    assert [c[3] for c in calls] == ["FIRE", "BFGS", "BFGS"] and calls[2][1] == 0.03
+    meta_file = tmp_path / "ME1-NZSP_relaxed.json"
+    legacy = json.loads(meta_file.read_text())
+    del legacy["optimizer"]
+    meta_file.write_text(json.dumps(legacy))
+    relaxed_reference_cell("ME1-NZSP", tmp_path, fmax=0.03, optimizer="BFGS")
+    assert len(calls) == 4
+
+
 # ---------------------------------------------------------------------- MD on request
 def _vibrating_trajectory(structure, n_frames, amplitude_A=0.15, seed=0):
     """Frames of ``structure`` with independent Gaussian displacements: caged vibration, no hop."""
@@ -304,14 +341,47 @@ def test_report_validation_text_comes_from_the_document(tmp_path):
     assert "no measured value shipped" in html
 
 
-def test_shipped_status_states_the_references():
-    from nasicon_workflows.transport.validation import transport_validation_status
+def test_shipped_references_are_consistent_and_stated():
+    """The shipped run holds all six references on converged FIRE cells (fmax 0.05), its stored
+    comparison is what the code computes from its references, the status states it, and the NZSP
+    reference - the same unrelaxed cell as x = 2, relaxed the same way - agrees with x = 2."""
+    from importlib import resources
 
+    from nasicon_workflows.structures.references import REFERENCE_LABELS
+    from nasicon_workflows.transport.validation import (
+        ReferencePoint,
+        _reference_comparison,
+        transport_validation_status,
+    )
+
+    data = json.loads(resources.files("nasicon_workflows.data")
+                      .joinpath("transport_validation.json").read_text())
+    refs = [ReferencePoint(**r) for r in data["references"]]
+    assert [r.label for r in refs] == list(REFERENCE_LABELS)
+    for r in refs:
+        assert r.cell["converged"] and r.cell["fmax_eV_per_A"] == 0.05
+        assert r.cell["optimizer"] == "FIRE" and r.cell["composition_error"] < 1e-9
+    assert _reference_comparison(refs) == data["reference_comparison"]
     status = transport_validation_status()
-    comp = status["reference_comparison"]
-    if not comp:
-        assert "not computed in this validation run" in status["statement"]
-        return
-    labels = set(comp["kmc_softbv"]["per_reference"])
-    assert labels == {"NZSP", "LE-NZSP", "ME1-NZSP", "ME2-NZSP", "HE1-NZSP", "HE2-NZSP"}
-    assert f"{comp['kmc_softbv']['n_in_window']} of 6 inside" in status["statement"]
+    k = data["reference_comparison"]["kmc_softbv"]
+    assert f"{k['n_in_window']} of 6 inside 0.15-0.45 eV" in status["statement"]
+    x2 = next(p for p in data["points"] if p["x"] == 2.0)
+    assert refs[0].cell["energy_per_atom_eV"] == pytest.approx(
+        x2["cell"]["energy_per_atom_eV"], abs=1e-5)
+    assert refs[0].E_3D == pytest.approx(x2["E_3D"], abs=1e-3)
+    assert data["md"]["run"] is False and "not diffusive" in data["md"]["reason"]
+
+
+def test_shipped_copy_is_the_compact_documented_run():
+    """The package copy is docs/transport_validation/validation.json without its hop tables."""
+    from importlib import resources
+    from pathlib import Path
+
+    from nasicon_workflows.transport.validation import compact_validation
+
+    full = json.loads((Path(__file__).parents[1] / "docs" / "transport_validation"
+                       / "validation.json").read_text())
+    shipped = json.loads(resources.files("nasicon_workflows.data")
+                         .joinpath("transport_validation.json").read_text())
+    assert compact_validation(full) == shipped
+    assert any("hops" in entry for p in full["references"] for entry in p["kmc"].values())

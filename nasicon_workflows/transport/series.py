@@ -26,6 +26,7 @@ from nasicon_workflows.fileio import atomic_write_text
 __all__ = [
     "REFERENCE_MAX_ATOMS",
     "SERIES_X",
+    "VALIDATION_OPTIMIZER",
     "relaxed_reference_cell",
     "relaxed_series_cell",
     "series_formula",
@@ -37,6 +38,11 @@ SERIES_X = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
 #: Atom budget of the reference cells: the screen's default ``--max-atoms`` (the 10-formula-unit
 #: cells of the HE compositions, 206 atoms, fit; tests check the two agree).
 REFERENCE_MAX_ATOMS = 220
+
+#: ASE optimizer of every validation relaxation: FIRE, atomate2's default when the x-series was
+#: measured (the package's force-field default became BFGS later). Pinned, and part of the cache
+#: check, so that the series and the references share one relaxation protocol.
+VALIDATION_OPTIMIZER = "FIRE"
 
 
 def series_formula(x: float) -> str:
@@ -56,6 +62,7 @@ def relaxed_series_cell(
     steps: int = 1000,
     relax: bool = True,
     ordering: int = 0,
+    optimizer: str = VALIDATION_OPTIMIZER,
 ) -> tuple[Structure, dict]:
     """The ordered (and CHGNet-relaxed) 84-site cell of one series member, from cache if present.
 
@@ -73,6 +80,8 @@ def relaxed_series_cell(
         False: skip the relaxation and return the unrelaxed ordered cell (for quick checks only).
     ordering
         Which Ewald-ranked ordering (0 = lowest Ewald energy, 1 = second lowest, ...).
+    optimizer
+        ASE optimizer of the relaxation (cell and positions together).
 
     Returns
     -------
@@ -90,7 +99,7 @@ def relaxed_series_cell(
         return configs[ordering].structure, {"x": x, "formula": formula}
 
     tag = f"x{x:g}" + (f"_o{ordering}" if ordering else "")
-    return _cached_relaxed_cell(tag, cache_dir, build, fmax, steps, relax, ordering)
+    return _cached_relaxed_cell(tag, cache_dir, build, fmax, steps, relax, ordering, optimizer)
 
 
 def relaxed_reference_cell(
@@ -101,6 +110,7 @@ def relaxed_reference_cell(
     relax: bool = True,
     ordering: int = 0,
     max_atoms: int = REFERENCE_MAX_ATOMS,
+    optimizer: str = VALIDATION_OPTIMIZER,
 ) -> tuple[Structure, dict]:
     """The ordered (and CHGNet-relaxed) cell of a shipped reference composition, cached.
 
@@ -114,7 +124,7 @@ def relaxed_reference_cell(
     ----------
     label
         A label of :data:`~nasicon_workflows.structures.references.REFERENCE_LABELS`.
-    cache_dir, fmax, steps, relax, ordering
+    cache_dir, fmax, steps, relax, ordering, optimizer
         As :func:`relaxed_series_cell`; cached as ``<label>_relaxed.cif`` / ``.json``.
     max_atoms
         Atom budget of the ordered cell (the screen's default).
@@ -144,7 +154,7 @@ def relaxed_reference_cell(
         }
 
     tag = label + (f"_o{ordering}" if ordering else "")
-    return _cached_relaxed_cell(tag, cache_dir, build, fmax, steps, relax, ordering)
+    return _cached_relaxed_cell(tag, cache_dir, build, fmax, steps, relax, ordering, optimizer)
 
 
 def _check_ordering(name: str, configs, ordering: int) -> None:
@@ -155,13 +165,17 @@ def _check_ordering(name: str, configs, ordering: int) -> None:
 
 
 def _cached_relaxed_cell(tag: str, cache_dir: Path, build, fmax: float, steps: int, relax: bool,
-                         ordering: int) -> tuple[Structure, dict]:
-    """``build()`` -> (ordered cell, provenance), relaxed with CHGNet, cached as ``tag``."""
+                         ordering: int, optimizer: str) -> tuple[Structure, dict]:
+    """``build()`` -> (ordered cell, provenance), relaxed with CHGNet, cached as ``tag``.
+
+    A cached relaxed cell is used only if it was relaxed to the same ``fmax`` with the same
+    ``optimizer`` (a cache without the optimizer recorded is relaxed again)."""
     tag += "_relaxed" if relax else "_unrelaxed"
     cif, meta_file = cache_dir / f"{tag}.cif", cache_dir / f"{tag}.json"
     if cif.is_file() and meta_file.is_file():
         meta = json.loads(meta_file.read_text())
-        if meta.get("fmax_eV_per_A") == fmax or not relax:
+        if not relax or (meta.get("fmax_eV_per_A") == fmax
+                         and meta.get("optimizer") == optimizer):
             meta["from_cache"] = True
             return Structure.from_file(str(cif)), meta
     cell, meta = build()
@@ -171,9 +185,11 @@ def _cached_relaxed_cell(tag: str, cache_dir: Path, build, fmax: float, steps: i
         from nasicon_workflows.relax import relax_structure
 
         t0, c0 = time.perf_counter(), time.process_time()
-        doc = relax_structure(cell, force_field="chgnet", fmax=fmax, steps=steps)
+        doc = relax_structure(cell, force_field="chgnet", fmax=fmax, steps=steps,
+                              optimizer=optimizer)
         meta.update({
-            "relaxer": "chgnet", "fmax_eV_per_A": fmax, "max_steps": steps,
+            "relaxer": "chgnet", "optimizer": optimizer, "fmax_eV_per_A": fmax,
+            "max_steps": steps,
             "converged": bool(doc.converged), "max_force_eV_per_A": doc.max_force_eV_per_A,
             "n_steps": doc.n_steps, "energy_per_atom_eV": doc.energy_per_atom,
             "volume_change_percent": doc.volume_change_percent,

@@ -44,6 +44,7 @@ __all__ = [
     "TransportValidationDocument",
     "recommended_weights",
     "cell_name",
+    "compact_validation",
     "transport_validation_status",
     "validate_transport",
     "validation_report_parts",
@@ -407,6 +408,7 @@ def validate_transport(
     fmax: float = 0.05,
     ordering: int = 0,
     references=(),
+    optimizer: str | None = None,
     md_cells=None,
     md_maker=None,
     progress=None,
@@ -441,6 +443,9 @@ def validate_transport(
     references
         Labels of the shipped reference compositions to compute (cells of
         :func:`~nasicon_workflows.transport.series.relaxed_reference_cell`, same relaxation).
+    optimizer
+        ASE optimizer of the relaxations (default
+        :data:`~nasicon_workflows.transport.series.VALIDATION_OPTIMIZER`, FIRE).
     md_cells
         Names (:func:`cell_name`: a reference label or ``x=<x>``) of the computed cells to run the
         MD tier on; None: MD is not run and the document says why, with its CPU cost per cell.
@@ -456,9 +461,12 @@ def validate_transport(
     """
     from nasicon_workflows.transport.series import (
         SERIES_X,
+        VALIDATION_OPTIMIZER,
         relaxed_reference_cell,
         relaxed_series_cell,
     )
+
+    optimizer = optimizer or VALIDATION_OPTIMIZER
 
     out_dir = Path(out_dir)
     cache = out_dir / "cells"
@@ -474,10 +482,11 @@ def validate_transport(
     for kind, key in jobs:
         t0 = time.perf_counter()
         if kind == "x":
-            cell, meta = relaxed_series_cell(key, cache, fmax=fmax, relax=relax, ordering=ordering)
+            cell, meta = relaxed_series_cell(key, cache, fmax=fmax, relax=relax, ordering=ordering,
+                                             optimizer=optimizer)
         else:
             cell, meta = relaxed_reference_cell(key, cache, fmax=fmax, relax=relax,
-                                                ordering=ordering)
+                                                ordering=ordering, optimizer=optimizer)
         t_cell = round(time.perf_counter() - t0, 1)
         fields = _analyse_cell(cell, *kmc_settings)
         fields["seconds"] = {"cell": t_cell, **fields["seconds"]}
@@ -515,7 +524,8 @@ def validate_transport(
                   "temperatures_K": list(temperatures_K), "n_runs": n_runs,
                   "hops_per_ion": hops_per_ion, "bvse_resolution_A": resolution,
                   "interactions": list(interactions), "sensitivity": list(sensitivity),
-                  "relax": relax, "fmax_eV_per_A": fmax, "ordering": ordering,
+                  "relax": relax, "fmax_eV_per_A": fmax, "optimizer": optimizer,
+                  "ordering": ordering,
                   "reference_temperature_K": REFERENCE_T_K},
         environment={"wall_s": round(time.perf_counter() - t_start, 1),
                      "loadavg_start": load_start, "loadavg_end": os.getloadavg(),
@@ -523,9 +533,25 @@ def validate_transport(
     )
 
 
-#: Where the measured validation ships inside the package (a copy of
-#: docs/transport_validation/validation.json).
+#: Where the measured validation ships inside the package (docs/transport_validation/
+#: validation.json made compact by :func:`compact_validation`).
 SHIPPED_RESULT = "transport_validation.json"
+
+
+def compact_validation(data: dict) -> dict:
+    """A validation document (as JSON data) without its bulky tables, as the package ships it.
+
+    Drops every KMC variant's hop table and the site energies of all variants but ``softbv``
+    (the same sites and energies; only the Na-Na term differs between variants). Every number the
+    status, the criteria and the reports read is kept.
+    """
+    out = json.loads(json.dumps(data))
+    for point in out.get("points", []) + out.get("references", []):
+        for name, entry in point.get("kmc", {}).items():
+            entry.pop("hops", None)
+            if name != "softbv":
+                entry.pop("site_energies_eV", None)
+    return out
 
 
 def transport_validation_status(path: str | Path | None = None) -> dict:
