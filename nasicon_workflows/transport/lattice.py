@@ -221,7 +221,7 @@ def _sites_in_supercell(frac: np.ndarray, labels: list[str], matrix: np.ndarray
                         ) -> tuple[np.ndarray, list[str]]:
     """Sites ``frac`` of the conventional cell inside the supercell whose vectors are the rows of
     ``matrix`` (in units of the conventional vectors; half-integers allowed for C-centred cells).
-    Returns fractional coordinates of the supercell and the labels."""
+    Returns fractional coordinates of the supercell and unique labels (``Na1_1``, ``Na1_2`` ...)."""
     import itertools
 
     corners = np.array(list(itertools.product((0, 1), repeat=3))) @ matrix
@@ -234,7 +234,13 @@ def _sites_in_supercell(frac: np.ndarray, labels: list[str], matrix: np.ndarray
     pts, labs = pts[keep] % 1.0, labs[keep]
     _, first = np.unique(np.round(pts, 4) % 1.0, axis=0, return_index=True)
     first = np.sort(first)
-    return pts[first], [str(x) for x in labs[first]]
+    # Unique labels, numbered per framework label as pymatgen's make_supercell does (Na1_1 ...).
+    count: dict[str, int] = {}
+    names = []
+    for lab in labs[first]:
+        count[lab] = count.get(lab, 0) + 1
+        names.append(f"{lab}_{count[lab]}")
+    return pts[first], names
 
 
 def _mapped_framework_sites(structure: Structure, parent: Structure, frac: np.ndarray,
