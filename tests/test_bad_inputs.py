@@ -372,6 +372,10 @@ def _cases() -> list:
         (["--out", READ_ONLY_NEW], None),
         (["--out", FULL], None),
         (["--x", "7"], None),
+        (["--no-series", "--no-references"], "nothing to compute"),
+        (["--reference", "XX-NZSP"], "unknown reference label"),
+        (["--md", "bogus"], "is not computed in this run"),
+        (["--md-production-steps", "100"], "need --md"),
     ]:
         add("validate-transport", args, message)
 

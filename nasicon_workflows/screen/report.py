@@ -304,18 +304,27 @@ def _transport_lines(result: ScreeningResult) -> list[str]:
     lines = ["## Transport", ""]
     status = result.transport_validation or {}
     if status:
+        from nasicon_workflows.transport.validation import validation_report_parts
+
+        parts = validation_report_parts(status)
         lines += [
             "**Validation status: "
             + ("validated" if status.get("validated") else "NOT validated") + ".** "
-            + str(status.get("statement", "")),
-            "",
-            "Ranking weights follow this measured skill (docs/transport.md, docs/screen.md): BVSE "
-            "E_3D gets weight 0 by default (it is reported, not ranked); the lattice-KMC "
-            "criterion ranks candidates by the rank of their KMC sigma at 573 K, never by its "
-            "absolute value (KMC's absolute sigma is ~3 orders of magnitude below experiment and "
-            "its Ea ~2x the measured 0.2-0.4 eV).",
+            + str(status.get("statement", ""))
+            + (f" (source: {status['source']})" if status.get("source") else ""),
             "",
         ]
+        prose = " ".join(t for t in (parts["weights"], parts["skill"]) if t)
+        if prose:
+            lines += [prose, ""]
+        if parts["reference_rows"]:
+            lines += ["Shipped reference compositions in the same validation run (softBV KMC, "
+                      "CHGNet-relaxed cells; acceptance window around the measured 0.2-0.4 eV "
+                      "of NZSP-type conductors):", "",
+                      "| " + " | ".join(parts["reference_header"]) + " |",
+                      "|" + "---|" * len(parts["reference_header"])]
+            lines += ["| " + " | ".join(row) + " |" for row in parts["reference_rows"]]
+            lines.append("")
     kmc = [c for c in result.candidates if c.transport and "interaction" in c.transport]
     if kmc:
         from nasicon_workflows.screen.aggregate import kmc_columns

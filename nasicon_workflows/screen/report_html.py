@@ -6,6 +6,8 @@ style sheet is inline. Sections:
 * how the candidates were picked (the selection's explanation, if given) and caveats;
 * the ranking, with the mean BVSE barrier of each candidate and its spread over orderings as
   error bars, and a flag on every candidate with an unconverged or missing relaxation;
+* the transport models' validation status and the reference compositions' results, read from
+  the validation document the screen recorded;
 * the descriptor map (ionic radius vs electronegativity of the scored compositions);
 * the BVSE section maps of each ranked candidate (from the screen's maps folder, else computed
   from the relaxed cell of its first configuration);
@@ -183,6 +185,27 @@ def _section_map(candidate, maps_dir: Path | None, resolution: float) -> tuple[s
         return _file_png(Path(path)), f"computed here at {resolution} Å from configuration 0"
 
 
+def _transport_validation_html(status: Mapping[str, Any]) -> list[str]:
+    """Validation status of the transport models and the reference compositions' results."""
+    if not status:
+        return []
+    from nasicon_workflows.transport.validation import validation_report_parts
+
+    verdict = "validated" if status.get("validated") else "NOT validated"
+    out = ["<h2>Transport validation</h2>",
+           f'<p><span class="{"ok" if status.get("validated") else "flag"}">'
+           f"{_esc(verdict)}</span>: {_esc(status.get('statement'))}</p>"]
+    parts = validation_report_parts(dict(status))
+    prose = " ".join(t for t in (parts["weights"], parts["skill"]) if t)
+    if prose:
+        out.append(f"<p>{_esc(prose)}</p>")
+    if parts["reference_rows"]:
+        rows = [[_esc(c) if c != "MISSED" else '<span class="flag">MISSED</span>' for c in row]
+                for row in parts["reference_rows"]]
+        out.append(_table(parts["reference_header"], rows, numeric={2, 4, 5, 6}))
+    return out
+
+
 def render_html_report(
     result: ScreeningResult,
     maps_dir: str | Path | None = None,
@@ -265,6 +288,9 @@ def render_html_report(
         parts.append(_figure(uri, "BVSE percolation barrier of each ranked candidate; error bars "
                              "are the sample standard deviation over its ordered configurations.",
                              "ranking with barrier error bars"))
+
+    # -- transport validation (read from the computed validation document)
+    parts.extend(_transport_validation_html(result.transport_validation or {}))
 
     # -- descriptor map
     parts.append("<h2>Descriptor map</h2>")

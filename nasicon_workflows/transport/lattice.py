@@ -203,16 +203,92 @@ def interaction_parameters(
             "source": "user-chosen dielectric-screened Coulomb 14.4/(eps_r r) exp(-r/lambda)"}
 
 
+#: Primitive basis of the C-centred C2/c framework cell (rows, in units of its conventional
+#: vectors): the exact cells of the structures stage are integer supercells of this basis.
+_C_CENTRED_PRIMITIVE = np.array([[0.5, 0.5, 0.0], [-0.5, 0.5, 0.0], [0.0, 0.0, 1.0]])
+
+
+def _not_on_framework(structure: Structure) -> LatticeConstructionError:
+    return LatticeConstructionError(
+        f"the cell of {structure.composition.reduced_formula} (a, b, c = "
+        f"{', '.join(f'{x:.2f}' for x in structure.lattice.abc)} Å) is not the C2/c NASICON cell "
+        "of the structures stage or a supercell of it; build it with "
+        "`nasicon-workflows build` (vacant Na sites are taken from that framework)"
+    )
+
+
+def _sites_in_supercell(frac: np.ndarray, labels: list[str], matrix: np.ndarray
+                        ) -> tuple[np.ndarray, list[str]]:
+    """Sites ``frac`` of the conventional cell inside the supercell whose vectors are the rows of
+    ``matrix`` (in units of the conventional vectors; half-integers allowed for C-centred cells).
+    Returns fractional coordinates of the supercell and unique labels (``Na1_1``, ``Na1_2`` ...)."""
+    import itertools
+
+    corners = np.array(list(itertools.product((0, 1), repeat=3))) @ matrix
+    lo, hi = np.floor(corners.min(axis=0)) - 1, np.ceil(corners.max(axis=0)) + 1
+    shifts = np.array(np.meshgrid(*(np.arange(a, b + 1) for a, b in zip(lo, hi)),
+                                  indexing="ij")).reshape(3, -1).T
+    pts = ((frac[None, :, :] + shifts[:, None, :]).reshape(-1, 3) @ np.linalg.inv(matrix))
+    labs = np.tile(np.asarray(labels, dtype=object), len(shifts))
+    keep = np.all((pts > -1e-6) & (pts < 1 - 1e-6), axis=1)
+    pts, labs = pts[keep] % 1.0, labs[keep]
+    _, first = np.unique(np.round(pts, 4) % 1.0, axis=0, return_index=True)
+    first = np.sort(first)
+    # Unique labels, numbered per framework label as pymatgen's make_supercell does (Na1_1 ...).
+    count: dict[str, int] = {}
+    names = []
+    for lab in labs[first]:
+        count[lab] = count.get(lab, 0) + 1
+        names.append(f"{lab}_{count[lab]}")
+    return pts[first], names
+
+
+def _mapped_framework_sites(structure: Structure, parent: Structure, frac: np.ndarray,
+                            labels: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Framework Na sites of a (possibly non-diagonal) supercell, found by lattice mapping.
+
+    Every mapping of the cell's lattice onto a supercell of the framework's primitive lattice
+    (lengths within 10 %, angles within 5°, in any orientation) gives a candidate set of sites; the
+    one closest to the cell's own Na wins (symmetry-equivalent mappings give the same set).
+    """
+    from pymatgen.core import Lattice
+
+    prim = Lattice(_C_CENTRED_PRIMITIVE @ parent.lattice.matrix)
+    n_cells = structure.lattice.volume / parent.lattice.volume
+    na = structure.frac_coords[[i for i, s in enumerate(structure)
+                                if s.specie.symbol == "Na"]] % 1.0
+    best, seen = None, set()
+    for _, _, scale in prim.find_all_mappings(structure.lattice, ltol=0.1, atol=5.0,
+                                              skip_rotation_matrix=True):
+        matrix = scale @ _C_CENTRED_PRIMITIVE
+        key = tuple(np.rint(2 * matrix).astype(int).ravel())
+        if key in seen or abs(abs(np.linalg.det(matrix)) - n_cells) > 0.1 * n_cells:
+            continue
+        seen.add(key)
+        sites, labs = _sites_in_supercell(frac, labels, matrix)
+        if len(sites) != round(len(frac) * abs(np.linalg.det(matrix))):
+            continue
+        worst = (_min_image_dist(structure.lattice.matrix, na, sites).min(axis=1).max()
+                 if len(na) else 0.0)
+        if best is None or worst < best[0]:
+            best = (worst, sites, labs)
+    if best is None:
+        raise _not_on_framework(structure)
+    return best[1], best[2]
+
+
 def framework_na_sites(structure: Structure) -> tuple[np.ndarray, list[str]]:
     """Fractional coordinates and labels of every Na site of the C2/c framework in ``structure``'s cell.
 
-    The cell must be the 84-site C2/c cell of :mod:`nasicon_workflows.structures` or an integer
-    supercell of it (same setting, lattice within 10 % of the framework's).
+    The cell must be the 84-site C2/c cell of :mod:`nasicon_workflows.structures` or a supercell of
+    it (lattice within 10 % of the framework's): a diagonal one (``1 x 1 x 2``) or a non-diagonal
+    one of the C-centred primitive cell, as the exact-cell search of the structures stage builds
+    for compositions on a 0.1 grid (10 formula units, 210 sites).
 
     Raises
     ------
     LatticeConstructionError
-        When the cell is not an integer supercell of the framework cell.
+        When the cell is not a supercell of the framework cell.
     """
     from nasicon_workflows.structures.disordered import parent_structure
     from nasicon_workflows.structures.parent import NA_LABELS
@@ -220,20 +296,17 @@ def framework_na_sites(structure: Structure) -> tuple[np.ndarray, list[str]]:
     from pymatgen.core import Lattice
 
     parent = parent_structure()
+    na = [i for i, s in enumerate(parent) if (s.label or "").rstrip("0123456789") == "Na"
+          or s.label in NA_LABELS]
     # Compare in one standard orientation: a CIF round trip rotates the Cartesian frame.
     cell_std = Lattice.from_parameters(*structure.lattice.parameters).matrix
     parent_std = Lattice.from_parameters(*parent.lattice.parameters).matrix
     scaling = cell_std @ np.linalg.inv(parent_std)
     rounded = np.rint(scaling)
     if np.abs(scaling - rounded).max() > 0.1 or abs(np.linalg.det(rounded)) < 0.5:
-        raise LatticeConstructionError(
-            f"the cell of {structure.composition.reduced_formula} (a, b, c = "
-            f"{', '.join(f'{x:.2f}' for x in structure.lattice.abc)} Å) is not the C2/c NASICON cell "
-            "of the structures stage or an integer supercell of it; build it with "
-            "`nasicon-workflows build` (vacant Na sites are taken from that framework)"
-        )
-    na = [i for i, s in enumerate(parent) if (s.label or "").rstrip("0123456789") == "Na"
-          or s.label in NA_LABELS]
+        # Not a diagonal-type supercell in the standard orientation: map the lattice instead.
+        return _mapped_framework_sites(structure, parent, parent.frac_coords[na],
+                                       [parent[i].label for i in na])
     sub = Structure(parent.lattice, ["Na"] * len(na), parent.frac_coords[na],
                     labels=[parent[i].label for i in na])
     sub.make_supercell(rounded.astype(int))

@@ -48,6 +48,8 @@ __all__ = [
     "MDTransportDocument",
     "MDTransportMaker",
     "analyse_md_transport",
+    "load_md_cpu_measurements",
+    "md_cpu_cost",
     "run_md_transport",
 ]
 
@@ -408,3 +410,63 @@ def run_md_transport(
     if isinstance(doc, dict):
         doc = MDTransportDocument(**doc)
     return doc
+
+
+def load_md_cpu_measurements() -> dict[str, Any]:
+    """The MD tier's measured CPU cost and CPU outcome (``data/md_cpu_measurements.json``).
+
+    Returns
+    -------
+    dict
+        ``benchmark`` (CPU seconds per CHGNet step at 80 and 160 atoms, one thread, with the load
+        during the measurement) and ``nzsp_cpu_run`` (the 3-ps NZSP run at 1200 K: final MSD,
+        one-hop threshold, verdict), each with its source in docs/md.md.
+    """
+    import json
+    from importlib import resources
+
+    return json.loads(resources.files("nasicon_workflows.data")
+                      .joinpath("md_cpu_measurements.json").read_text())
+
+
+def md_cpu_cost(n_atoms: int, maker: MDTransportMaker | None = None) -> dict[str, Any]:
+    """CPU time the MD protocol of ``maker`` would take for one cell of ``n_atoms`` atoms.
+
+    The CPU seconds per step are the straight line through the two measured cell sizes of
+    :func:`load_md_cpu_measurements` (80 and 160 atoms, one thread), evaluated at ``n_atoms``
+    (an extrapolation outside 80-160 atoms, said so in ``basis``); the step count is the maker's
+    temperatures x (equilibration + production steps).
+
+    Parameters
+    ----------
+    n_atoms
+        Atoms in the MD cell.
+    maker
+        The MD protocol (default: :class:`MDTransportMaker` defaults, 4 T x 27 500 steps).
+
+    Returns
+    -------
+    dict
+        ``n_steps``, ``cpu_s_per_step``, ``cpu_hours``, ``basis`` and ``source``.
+    """
+    import numpy as np
+
+    maker = maker or MDTransportMaker()
+    bench = load_md_cpu_measurements()["benchmark"]
+    atoms = np.array([p["n_atoms"] for p in bench["points"]], dtype=float)
+    rate = np.array([p["cpu_s_per_step"] for p in bench["points"]], dtype=float)
+    slope, intercept = np.polyfit(atoms, rate, 1)
+    per_step = float(slope * n_atoms + intercept)
+    n_steps = len(maker.temperatures_K) * (int(maker.n_equilibration_steps)
+                                           + int(maker.n_production_steps))
+    inside = atoms.min() <= n_atoms <= atoms.max()
+    return {
+        "n_atoms": int(n_atoms), "n_steps": n_steps, "cpu_s_per_step": round(per_step, 3),
+        "cpu_hours": round(n_steps * per_step / 3600.0, 1),
+        "basis": (f"{'interpolated' if inside else 'extrapolated'} linearly in atoms from the "
+                  f"measured {', '.join(f'{a:g}' for a in atoms)}-atom CPU time per step "
+                  f"({', '.join(f'{r:g}' for r in rate)} CPU-s, one thread); "
+                  f"{len(maker.temperatures_K)} temperatures x ({maker.n_equilibration_steps} + "
+                  f"{maker.n_production_steps}) steps"),
+        "source": bench["source"],
+    }

@@ -18,6 +18,12 @@ Acceptance criteria: the x of the conductivity maximum within [1.5, 2.5]; NZSP's
 reading of "orders of magnitude worse"). BVSE is scored on the same three with its E_3D: the x of
 the lowest E_3D, E_3D of NZSP, and E_3D(x = 0) - E_3D(x = 2) >= k_B T ln 10 at 573 K.
 
+The shipped reference compositions (NZSP, LE-, ME1-, ME2-, HE1-, HE2-NZSP) are computed the same
+way and compared with the facts that apply to them (:func:`_reference_comparison`): the
+0.2-0.4 eV band of NZSP-type conductors (window 0.15-0.45 eV) and, for NZSP, ~0.2 S/cm at 573 K;
+no measured value of LE-, ME- or HE-NZSP ships with the package. The MD tier runs only on request
+(``md_cells``); otherwise the document states why not, with its CPU cost per cell.
+
 Ranking-weight rule (:func:`recommended_weights`): a transport criterion that fails the trend test
 (maximum position) gets weight 0; otherwise its weight is the current 0.40 times the fraction of
 the three criteria it passes. This is a stated, simple rule, not a fitted one.
@@ -28,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import time
 from importlib import resources
 from pathlib import Path
@@ -38,16 +45,21 @@ from nasicon_workflows.constants import BOLTZMANN_eV_PER_K
 
 __all__ = [
     "LITERATURE",
+    "ReferencePoint",
     "SeriesPoint",
     "TransportValidationDocument",
     "recommended_weights",
+    "cell_name",
+    "compact_validation",
     "transport_validation_status",
     "validate_transport",
+    "validation_report_parts",
 ]
 
 LITERATURE = {
     "max_x_experiment": {
-        "value": 2.0, "text": "conductivity maximum near x = 2, ~0.2 S/cm at 300 °C",
+        "value": 2.0, "sigma_573K_S_cm": 0.2,
+        "text": "conductivity maximum near x = 2, ~0.2 S/cm at 300 °C",
         "source": "Goodenough, Hong & Kafalas, Mater. Res. Bull. 1976, 11, 203; "
                   "structures: Hong, Mater. Res. Bull. 1976, 11, 173"},
     "max_x_kmc_deng": {
@@ -71,10 +83,9 @@ REFERENCE_T_K = 573.15  # 300 °C, the temperature of the Goodenough-Hong-Kafala
 CURRENT_BVSE_WEIGHT = 0.40
 
 
-class SeriesPoint(BaseModel):
-    """One member of the x-series: cell, BVSE barriers and KMC results."""
+class CellResult(BaseModel):
+    """BVSE barriers and KMC results of one relaxed validation cell."""
 
-    x: float
     formula: str
     cell: dict = Field(description="Ordering and relaxation provenance of the cell.")
     E_1D: float | None = None
@@ -84,12 +95,33 @@ class SeriesPoint(BaseModel):
     seconds: dict = Field(default_factory=dict)
 
 
+class SeriesPoint(CellResult):
+    """One member of the x-series: cell, BVSE barriers and KMC results."""
+
+    x: float
+
+
+class ReferencePoint(CellResult):
+    """One shipped reference composition (NZSP, LE-, ME1-, ME2-, HE1-, HE2-NZSP)."""
+
+    label: str
+
+
 class TransportValidationDocument(BaseModel):
-    """The validation run: per-x results, the criteria, and the weight recommendation."""
+    """The validation run: per-x results, the criteria, and the weight recommendation; the
+    reference compositions against the facts that apply to them; the MD tier's status."""
 
     points: list[SeriesPoint]
     criteria: dict
     recommended_weights: dict
+    references: list[ReferencePoint] = Field(default_factory=list)
+    reference_comparison: dict = Field(
+        default_factory=dict,
+        description="Per model: each reference's Ea (BVSE: E_3D) against the 0.15-0.45 eV window "
+                    "and the measured values shipped for it.")
+    md: dict = Field(default_factory=dict,
+                     description="MD tier: what ran and its regime verdicts, or why it did not run "
+                                 "and its CPU cost per cell.")
     literature: dict = Field(default_factory=lambda: LITERATURE)
     settings: dict = Field(default_factory=dict)
     environment: dict = Field(default_factory=dict)
@@ -212,6 +244,163 @@ def recommended_weights(criteria: dict, current: float = CURRENT_BVSE_WEIGHT) ->
     return out
 
 
+def _analyse_cell(cell, resolution, interactions, sensitivity, temperatures_K, n_runs,
+                  hops_per_ion) -> dict:
+    """BVSE barriers and the KMC variants of one relaxed cell (fields of :class:`CellResult`)."""
+    from nasicon_workflows.bvse.engine import compute_landscape
+    from nasicon_workflows.bvse.pathways import analyse_landscape
+    from nasicon_workflows.transport.kmc import run_kmc_temperatures
+    from nasicon_workflows.transport.lattice import build_na_lattice, interaction_parameters
+
+    t1 = time.perf_counter()
+    landscape = compute_landscape(cell, ion="Na", resolution=resolution)
+    bv = analyse_landscape(landscape)
+    t2 = time.perf_counter()
+    kmc = {}
+    base = build_na_lattice(cell, resolution=resolution, landscape=landscape)
+    for inter in list(interactions) + list(sensitivity):
+        spec = _variant(inter)
+        # Same sites, hops and saddles; only the Na-Na term changes.
+        lattice = dataclasses.replace(base, interaction=spec["interaction"],
+                                      interaction_params=interaction_parameters(
+                                          spec["interaction"], spec.get("epsilon_r"),
+                                          spec.get("screening_length_A")))
+        doc = run_kmc_temperatures(lattice, temperatures_K, n_runs=n_runs,
+                                   hops_per_ion=hops_per_ion)
+        kmc[inter] = _kmc_summary(doc)
+        kmc[inter]["hops"] = lattice.hop_table()
+        kmc[inter]["site_energies_eV"] = {
+            lab: float(e) for lab, e in zip(lattice.labels, lattice.site_energy_eV)}
+    return {"E_1D": bv.E_1D, "E_2D": bv.E_2D, "E_3D": bv.E_3D, "kmc": kmc,
+            "seconds": {"bvse": round(t2 - t1, 1), "kmc": round(time.perf_counter() - t2, 1)}}
+
+
+def _reference_comparison(references: list[ReferencePoint]) -> dict:
+    """Each reference against the facts that apply to it, per model.
+
+    Facts: the 0.2-0.4 eV band of measured activation energies of NZSP-type conductors
+    (acceptance window 0.15-0.45 eV, as for NZSP in the series), and NZSP's ~0.2 S/cm at 573 K
+    (Goodenough, Hong & Kafalas 1976). No measured value of LE-, ME- or HE-NZSP is shipped with the
+    package, so none is compared.
+    """
+    if not references:
+        return {}
+    nzsp_sigma = LITERATURE["max_x_experiment"]
+    out: dict = {}
+    models = ["bvse"] + sorted({k for r in references for k in r.kmc})
+    for model in models:
+        rows = {}
+        for ref in references:
+            entry = ref.kmc.get(model.removeprefix("kmc_"), {}) if model != "bvse" else {}
+            value = ref.E_3D if model == "bvse" else entry.get("Ea_eV")
+            row = {
+                "formula": ref.formula,
+                "Ea_eV" if model != "bvse" else "E_3D_eV": value,
+                "in_window": value is not None and (
+                    NZSP_EA_WINDOW_EV[0] <= value <= NZSP_EA_WINDOW_EV[1]),
+                "measured": "no measured value shipped",
+            }
+            if model != "bvse":
+                row.update({"Ea_ci95_eV": entry.get("Ea_ci95_eV"),
+                            "sigma_300K_S_cm": entry.get("sigma_300K_S_cm"),
+                            "sigma_573K_S_cm": entry.get("sigma_573K_S_cm")})
+            if ref.label == "NZSP":
+                row["measured"] = (f"~{nzsp_sigma['sigma_573K_S_cm']:g} S/cm at 573 K "
+                                   f"({nzsp_sigma['source'].split(';')[0]})")
+                sig = row.get("sigma_573K_S_cm")
+                row["sigma_573K_over_measured"] = (
+                    sig / nzsp_sigma["sigma_573K_S_cm"] if sig is not None else None)
+            rows[ref.label] = row
+        values = [r.get("Ea_eV", r.get("E_3D_eV")) for r in rows.values()]
+        values = [v for v in values if v is not None]
+        name = model if model == "bvse" else f"kmc_{model}"
+        out[name] = {
+            "per_reference": rows,
+            "n_in_window": sum(r["in_window"] for r in rows.values()),
+            "n": len(rows),
+            "range_eV": [min(values), max(values)] if values else None,
+            "measure": "E_3D" if model == "bvse" else "KMC Arrhenius Ea",
+        }
+    out["facts"] = {
+        "window_eV": list(NZSP_EA_WINDOW_EV),
+        "measured_band_eV": list(LITERATURE["nzsp_Ea"]["range_eV"]),
+        "band_text": LITERATURE["nzsp_Ea"]["text"], "band_source": LITERATURE["nzsp_Ea"]["source"],
+        "zuo_2026": "no measured conductivity or activation energy of LE-, ME- or HE-NZSP is "
+                    "shipped with the package (Zuo et al., Energy Environ. Sci. 2026, 19, 860)",
+    }
+    return out
+
+
+def _span(values, spec: str) -> str:
+    """``a-b`` of the smallest and largest value, or the one value when they are equal."""
+    low, high = format(min(values), spec), format(max(values), spec)
+    return low if low == high else f"{low}-{high}"
+
+
+def cell_name(point: CellResult) -> str:
+    """Name of a validation cell on the command line: the reference label or ``x=<x>``."""
+    return point.label if isinstance(point, ReferencePoint) else f"x={point.x:g}"
+
+
+def _md_not_run(cells: list[tuple[CellResult, int]], maker) -> dict:
+    """Why MD did not run, with its CPU cost per cell (measured rates) and the CPU-run outcome."""
+    from nasicon_workflows.transport.md import load_md_cpu_measurements, md_cpu_cost
+
+    run = load_md_cpu_measurements()["nzsp_cpu_run"]
+    costs = {cell_name(p): md_cpu_cost(n, maker) for p, n in cells}
+    hours = [c["cpu_hours"] for c in costs.values()]
+    reason = (
+        "MD not run (give --md to run it): the default MD protocol costs "
+        + (_span(hours, "g") + " CPU-hours per cell here" if hours else "tens of CPU-hours "
+           "per cell")
+        + " (CHGNet, one thread, measured CPU time per step; docs/md.md), and the "
+        f"{run['production_ps']:g}-ps NZSP run at {run['temperature_K']:g} K on this CPU was not "
+        f"diffusive (Na MSD {run['msd_final_A2']:g} A^2 against the one-hop "
+        f"{run['min_msd_A2']:g} A^2). MD is the GPU/HPC tier."
+    )
+    return {"run": False, "reason": reason, "cpu_cost_per_cell": costs, "cpu_run": run}
+
+
+def _run_md(selected: list[tuple[CellResult, object]], maker) -> dict:
+    """The MD tier on the selected cells; a non-diffusive or failed run is recorded, not raised."""
+    from nasicon_workflows.errors import NasiconWorkflowsError
+    from nasicon_workflows.transport import md as md_module
+
+    out = []
+    for point, cell in selected:
+        t0, c0, load0 = time.perf_counter(), time.process_time(), os.getloadavg()
+        record = {"cell": cell_name(point), "formula": point.formula, "n_atoms": len(cell)}
+        try:
+            doc = md_module.run_md_transport(cell, maker=maker)
+        except NasiconWorkflowsError as exc:
+            record.update({"status": "failed", "note": " ".join(str(exc).split())})
+        else:
+            per_t = [{"T_K": r.temperature_K, "msd_final_A2": r.msd_final_A2,
+                      "min_msd_A2": r.min_msd_A2, "diffusive": r.diffusive,
+                      "D_cm2_per_s": r.D_cm2_per_s, "note": r.note}
+                     for r in doc.per_temperature]
+            n_ok = sum(r["diffusive"] for r in per_t)
+            record.update({
+                "status": ("not diffusive" if n_ok == 0
+                           else f"diffusive at {n_ok} of {len(per_t)} T"),
+                "per_temperature": per_t, "Ea_eV": doc.Ea_eV, "Ea_ci95_eV": doc.Ea_ci95_eV,
+                "sigma_300K_S_cm": doc.sigma_300K_S_cm,
+                "sigma_300K_ci95_S_cm": doc.sigma_300K_ci95_S_cm,
+                "haven_ratio_assumed": doc.haven_ratio_assumed, "warnings": doc.warnings,
+            })
+        record.update({"wall_s": round(time.perf_counter() - t0, 1),
+                       "cpu_s": round(time.process_time() - c0, 1),
+                       "loadavg_start_end": [round(load0[0], 2), round(os.getloadavg()[0], 2)]})
+        out.append(record)
+    settings = {}
+    if maker is not None:
+        settings = {"force_field": maker.force_field, "temperatures_K": list(maker.temperatures_K),
+                    "n_equilibration_steps": maker.n_equilibration_steps,
+                    "n_production_steps": maker.n_production_steps,
+                    "traj_interval": maker.traj_interval, "time_step_fs": maker.time_step_fs}
+    return {"run": True, "cells": out, "settings": settings}
+
+
 def validate_transport(
     out_dir: str | Path,
     xs=None,
@@ -224,9 +413,14 @@ def validate_transport(
     relax: bool = True,
     fmax: float = 0.05,
     ordering: int = 0,
+    references=(),
+    optimizer: str | None = None,
+    md_cells=None,
+    md_maker=None,
     progress=None,
 ) -> TransportValidationDocument:
-    """Build, relax (cached), and analyse the x-series with BVSE and KMC; score against LITERATURE.
+    """Build, relax (cached), and analyse the x-series and the reference compositions with BVSE
+    and KMC; score against :data:`LITERATURE`; optionally run the MD tier on chosen cells.
 
     Parameters
     ----------
@@ -234,7 +428,8 @@ def validate_transport(
         Output folder (resolved and checked by the caller); relaxed cells are cached in
         ``out_dir/cells``.
     xs
-        x values (default :data:`~nasicon_workflows.transport.series.SERIES_X`).
+        x values (default :data:`~nasicon_workflows.transport.series.SERIES_X`; an empty
+        sequence skips the series).
     temperatures_K, n_runs, hops_per_ion
         KMC settings.
     resolution
@@ -247,8 +442,22 @@ def validate_transport(
         ranking weight (chosen after seeing the target, so not a validation).
     relax
         CHGNet relaxation to ``fmax`` (False: unrelaxed ordered cells, for quick checks only).
+    fmax
+        Force criterion of every relaxation, eV/Å.
     ordering
         Ewald rank of the Si/P + Na ordering (0 = lowest; 1 checks the sensitivity to it).
+    references
+        Labels of the shipped reference compositions to compute (cells of
+        :func:`~nasicon_workflows.transport.series.relaxed_reference_cell`, same relaxation).
+    optimizer
+        ASE optimizer of the relaxations (default
+        :data:`~nasicon_workflows.transport.series.VALIDATION_OPTIMIZER`, FIRE).
+    md_cells
+        Names (:func:`cell_name`: a reference label or ``x=<x>``) of the computed cells to run the
+        MD tier on; None: MD is not run and the document says why, with its CPU cost per cell.
+    md_maker
+        The :class:`~nasicon_workflows.transport.md.MDTransportMaker` of the MD runs (default:
+        its defaults).
     progress
         Optional callable receiving one line of text per finished step.
 
@@ -256,59 +465,73 @@ def validate_transport(
     -------
     TransportValidationDocument
     """
-    import os
+    from nasicon_workflows.transport.series import (
+        SERIES_X,
+        VALIDATION_OPTIMIZER,
+        relaxed_reference_cell,
+        relaxed_series_cell,
+    )
 
-    from nasicon_workflows.bvse.engine import compute_landscape
-    from nasicon_workflows.bvse.pathways import analyse_landscape
-    from nasicon_workflows.transport.kmc import run_kmc_temperatures
-    from nasicon_workflows.transport.lattice import build_na_lattice, interaction_parameters
-    from nasicon_workflows.transport.series import SERIES_X, relaxed_series_cell
+    optimizer = optimizer or VALIDATION_OPTIMIZER
 
     out_dir = Path(out_dir)
     cache = out_dir / "cells"
     cache.mkdir(parents=True, exist_ok=True)
     xs = SERIES_X if xs is None else tuple(float(x) for x in xs)
-    points = []
+    kmc_settings = (resolution, interactions, sensitivity, temperatures_K, n_runs, hops_per_ion)
+    points: list[SeriesPoint] = []
+    refs: list[ReferencePoint] = []
+    cells: list[tuple[CellResult, object]] = []
     t_start = time.perf_counter()
     load_start = os.getloadavg()
-    for x in xs:
+    jobs = [("x", x) for x in xs] + [("ref", label) for label in references]
+    for kind, key in jobs:
         t0 = time.perf_counter()
-        cell, meta = relaxed_series_cell(x, cache, fmax=fmax, relax=relax, ordering=ordering)
-        t1 = time.perf_counter()
-        landscape = compute_landscape(cell, ion="Na", resolution=resolution)
-        bv = analyse_landscape(landscape)
-        t2 = time.perf_counter()
-        point = SeriesPoint(x=x, formula=meta["formula"], cell=meta, E_1D=bv.E_1D, E_2D=bv.E_2D,
-                            E_3D=bv.E_3D)
-        base = build_na_lattice(cell, resolution=resolution, landscape=landscape)
-        for inter in list(interactions) + list(sensitivity):
-            spec = _variant(inter)
-            # Same sites, hops and saddles; only the Na-Na term changes.
-            lattice = dataclasses.replace(base, interaction=spec["interaction"],
-                                          interaction_params=interaction_parameters(
-                                              spec["interaction"], spec.get("epsilon_r"),
-                                              spec.get("screening_length_A")))
-            doc = run_kmc_temperatures(lattice, temperatures_K, n_runs=n_runs,
-                                       hops_per_ion=hops_per_ion)
-            point.kmc[inter] = _kmc_summary(doc)
-            point.kmc[inter]["hops"] = lattice.hop_table()
-            point.kmc[inter]["site_energies_eV"] = {
-                lab: float(e) for lab, e in zip(lattice.labels, lattice.site_energy_eV)}
-        point.seconds = {"cell": round(t1 - t0, 1), "bvse": round(t2 - t1, 1),
-                         "kmc": round(time.perf_counter() - t2, 1)}
-        points.append(point)
+        if kind == "x":
+            cell, meta = relaxed_series_cell(key, cache, fmax=fmax, relax=relax, ordering=ordering,
+                                             optimizer=optimizer)
+        else:
+            cell, meta = relaxed_reference_cell(key, cache, fmax=fmax, relax=relax,
+                                                ordering=ordering, optimizer=optimizer)
+        t_cell = round(time.perf_counter() - t0, 1)
+        fields = _analyse_cell(cell, *kmc_settings)
+        fields["seconds"] = {"cell": t_cell, **fields["seconds"]}
+        if kind == "x":
+            point = SeriesPoint(x=key, formula=meta["formula"], cell=meta, **fields)
+            points.append(point)
+        else:
+            point = ReferencePoint(label=key, formula=meta["formula"], cell=meta, **fields)
+            refs.append(point)
+        cells.append((point, cell))
         if progress:
             k = point.kmc.get(interactions[0], {})
-            progress(f"x = {x:g} {point.formula}: E_3D {point.E_3D} eV; KMC({interactions[0]}) "
-                     f"Ea {k.get('Ea_eV')} eV, sigma(573 K) {k.get('sigma_573K_S_cm')} S/cm "
-                     f"[{point.seconds}]")
-    criteria = _criteria(points)
+            progress(f"{cell_name(point)} {point.formula}: E_3D {point.E_3D} eV; "
+                     f"KMC({interactions[0]}) Ea {k.get('Ea_eV')} eV, sigma(573 K) "
+                     f"{k.get('sigma_573K_S_cm')} S/cm [{point.seconds}]")
+    criteria = _criteria(points) if points else {}
+    if md_cells is None:
+        md = _md_not_run([(p, len(c)) for p, c in cells], md_maker)
+    else:
+        by_name = {cell_name(p): (p, c) for p, c in cells}
+        missing = [n for n in md_cells if n not in by_name]
+        if missing:
+            from nasicon_workflows.transport.errors import TransportError
+
+            raise TransportError(f"MD cells {missing} are not among the computed cells "
+                                 f"{sorted(by_name)}")
+        md = _run_md([by_name[n] for n in md_cells], md_maker)
+        if progress:
+            for r in md["cells"]:
+                progress(f"MD {r['cell']}: {r['status']} [{r['wall_s']} s]")
     return TransportValidationDocument(
         points=points, criteria=criteria, recommended_weights=recommended_weights(criteria),
-        settings={"xs": list(xs), "temperatures_K": list(temperatures_K), "n_runs": n_runs,
+        references=refs, reference_comparison=_reference_comparison(refs), md=md,
+        settings={"xs": list(xs), "references": list(references),
+                  "temperatures_K": list(temperatures_K), "n_runs": n_runs,
                   "hops_per_ion": hops_per_ion, "bvse_resolution_A": resolution,
                   "interactions": list(interactions), "sensitivity": list(sensitivity),
-                  "relax": relax, "fmax_eV_per_A": fmax, "ordering": ordering,
+                  "relax": relax, "fmax_eV_per_A": fmax, "optimizer": optimizer,
+                  "ordering": ordering,
                   "reference_temperature_K": REFERENCE_T_K},
         environment={"wall_s": round(time.perf_counter() - t_start, 1),
                      "loadavg_start": load_start, "loadavg_end": os.getloadavg(),
@@ -316,9 +539,25 @@ def validate_transport(
     )
 
 
-#: Where the measured validation ships inside the package (a copy of
-#: docs/transport_validation/validation.json).
+#: Where the measured validation ships inside the package (docs/transport_validation/
+#: validation.json made compact by :func:`compact_validation`).
 SHIPPED_RESULT = "transport_validation.json"
+
+
+def compact_validation(data: dict) -> dict:
+    """A validation document (as JSON data) without its bulky tables, as the package ships it.
+
+    Drops every KMC variant's hop table and the site energies of all variants but ``softbv``
+    (the same sites and energies; only the Na-Na term differs between variants). Every number the
+    status, the criteria and the reports read is kept.
+    """
+    out = json.loads(json.dumps(data))
+    for point in out.get("points", []) + out.get("references", []):
+        for name, entry in point.get("kmc", {}).items():
+            entry.pop("hops", None)
+            if name != "softbv":
+                entry.pop("site_energies_eV", None)
+    return out
 
 
 def transport_validation_status(path: str | Path | None = None) -> dict:
@@ -370,5 +609,107 @@ def transport_validation_status(path: str | Path | None = None) -> dict:
         "Mater. Res. Bull. 1976, 11, 203; x = 2.4: Deng et al., Nat. Commun. 2022, DOI "
         "10.1038/s41467-022-32190-7; NZSP Ea 0.2-0.4 eV). " + "; ".join(lines) + "."
     )
+    comparison = data.get("reference_comparison") or {}
+    reference_lines = _reference_statement(comparison)
+    if reference_lines:
+        statement += " Reference compositions: " + "; ".join(reference_lines) + "."
+    else:
+        statement += (" Reference compositions (NZSP, LE-, ME-, HE-NZSP): not computed in this "
+                      "validation run.")
     return {"validated": validated, "statement": statement, "criteria": criteria,
-            "recommended_weights": weights, "source": source}
+            "recommended_weights": weights, "reference_comparison": comparison,
+            "nzsp_kmc": _nzsp_kmc(data), "source": source}
+
+
+def _reference_statement(comparison: dict) -> list[str]:
+    """One clause per model of the reference comparison (sensitivity variants left out)."""
+    lines = []
+    for name, c in comparison.items():
+        if name == "facts" or name.startswith("kmc_coulomb") or not isinstance(c, dict):
+            continue
+        rng = c.get("range_eV")
+        span = "n/a" if not rng else f"{_span(rng, '.2f')} eV"
+        lines.append(f"{name} {c.get('measure', '')} {span}, {c['n_in_window']} of {c['n']} "
+                     "inside 0.15-0.45 eV")
+    if lines:
+        lines.append(comparison.get("facts", {}).get(
+            "zuo_2026", "no measured LE/ME/HE value shipped"))
+    return lines
+
+
+def _nzsp_kmc(data: dict) -> dict:
+    """The softBV KMC's NZSP (x = 2) Ea and sigma(573 K) against the measured values, from the
+    computed points of a validation document (empty when x = 2 was not computed)."""
+    point = next((p for p in data.get("points", []) if p.get("x") == 2.0), None)
+    entry = (point or {}).get("kmc", {}).get("softbv", {})
+    if not entry:
+        return {}
+    measured = LITERATURE["max_x_experiment"]["sigma_573K_S_cm"]
+    sig, ea = entry.get("sigma_573K_S_cm"), entry.get("Ea_eV")
+    band = LITERATURE["nzsp_Ea"]["range_eV"]
+    return {
+        "Ea_eV": ea, "Ea_ci95_eV": entry.get("Ea_ci95_eV"), "sigma_573K_S_cm": sig,
+        "measured_sigma_573K_S_cm": measured, "measured_Ea_band_eV": list(band),
+        "orders_below_measured": (math.log10(measured / sig) if sig else None),
+        "Ea_over_band_mid": (ea / (sum(band) / 2) if ea is not None else None),
+    }
+
+
+def validation_report_parts(status: dict) -> dict:
+    """The screen report's transport-validation text, computed from a validation status.
+
+    Parameters
+    ----------
+    status
+        :func:`transport_validation_status` (the screen stores it in its result).
+
+    Returns
+    -------
+    dict
+        ``weights`` (one sentence: the recommended weights and the rule), ``skill`` (the softBV
+        KMC's NZSP Ea and sigma(573 K) against the measured values; empty if x = 2 was not
+        computed), ``reference_header`` and ``reference_rows`` (strings; no rows when the
+        reference compositions were not computed).
+    """
+    weights = status.get("recommended_weights") or {}
+    named = [f"{name} {w.get('weight')}" for name, w in weights.items()
+             if isinstance(w, dict) and w.get("weight") is not None]
+    weight_text = ("Recommended ranking weights from the validation: " + ", ".join(named)
+                   + (f" (rule: {weights['rule']})" if weights.get("rule") else "") + "."
+                   if named else "")
+    nz = status.get("nzsp_kmc") or {}
+    skill = ""
+    if nz.get("Ea_eV") is not None:
+        ci = nz.get("Ea_ci95_eV")
+        band = nz["measured_Ea_band_eV"]
+        skill = (f"Against experiment, the softBV KMC gives NZSP Ea = {nz['Ea_eV']:.2f} eV"
+                 + (f" [{ci[0]:.2f}, {ci[1]:.2f}] (95 %)" if ci else "")
+                 + f", {nz['Ea_over_band_mid']:.1f}x the middle of the measured "
+                 f"{band[0]:g}-{band[1]:g} eV band")
+        if nz.get("orders_below_measured") is not None:
+            skill += (f", and sigma(573 K) = {nz['sigma_573K_S_cm']:.2g} S/cm, "
+                      f"{nz['orders_below_measured']:.1f} orders of magnitude below the measured "
+                      f"~{nz['measured_sigma_573K_S_cm']:g} S/cm")
+        skill += ("; the screen therefore ranks on the order of the KMC sigma(573 K), never on "
+                  "its absolute value.")
+    comparison = status.get("reference_comparison") or {}
+    kmc = comparison.get("kmc_softbv", {}).get("per_reference", {})
+    bvse = comparison.get("bvse", {}).get("per_reference", {})
+    header = ["reference", "formula", "KMC Ea (eV) [95 % CI]", "in 0.15-0.45 eV",
+              "KMC sigma(300 K) (S/cm)", "KMC sigma(573 K) (S/cm)", "BVSE E_3D (eV)",
+              "measured"]
+    rows = []
+    for label, row in kmc.items():
+        ea, ci = row.get("Ea_eV"), row.get("Ea_ci95_eV")
+        e3d = bvse.get(label, {}).get("E_3D_eV")
+        rows.append([
+            label, str(row.get("formula", "")),
+            "–" if ea is None else f"{ea:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""),
+            "yes" if row.get("in_window") else "MISSED",
+            "–" if row.get("sigma_300K_S_cm") is None else f"{row['sigma_300K_S_cm']:.2e}",
+            "–" if row.get("sigma_573K_S_cm") is None else f"{row['sigma_573K_S_cm']:.2e}",
+            "–" if e3d is None else f"{e3d:.3f}",
+            str(row.get("measured", "no measured value shipped")),
+        ])
+    return {"weights": weight_text, "skill": skill, "reference_header": header,
+            "reference_rows": rows}
