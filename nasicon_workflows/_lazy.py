@@ -25,7 +25,8 @@ def lazy_exports(
     package
         Dotted name of the package (its ``__name__``).
     names
-        Public name -> submodule (relative to ``package``) that defines it.
+        Public name -> submodule (relative to ``package``) that defines it, in the order of
+        ``__all__``.
 
     Returns
     -------
@@ -45,4 +46,4 @@ def lazy_exports(
     def __dir__() -> list[str]:
         return sorted({*names, *vars(importlib.import_module(package))})
 
-    return sorted(names), __getattr__, __dir__
+    return list(names), __getattr__, __dir__

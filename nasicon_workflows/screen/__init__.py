@@ -10,15 +10,15 @@ not import the whole screen (the runner alone imports maggma's JSONStore).
 
 from nasicon_workflows._lazy import lazy_exports
 
-#: Public name -> submodule that defines it.
+#: Public name -> submodule that defines it, in the order of ``__all__``.
 _EXPORTS = {
     "CandidateResult": "documents",
     "GateRecord": "documents",
-    "ScreeningResult": "documents",
-    "ScreeningFlowMaker": "flow",
     "RankingWeights": "ranking",
-    "rank_candidates": "ranking",
+    "ScreeningFlowMaker": "flow",
+    "ScreeningResult": "documents",
     "load_job_store": "runner",
+    "rank_candidates": "ranking",
     "run_screen": "runner",
 }
 
