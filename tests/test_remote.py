@@ -377,9 +377,9 @@ def test_screen_of_fifty_candidates_through_the_runner(jfr_env):
     ranking reads back with one row per candidate, equal to the ranking of the 50 candidate
     summaries read back on their own.
 
-    The local worker starts jobs through the preloaded executor (docs/hpc.md: about 3.5 min here
-    on 2 shared cores, against about 17 s per job, i.e. well over an hour, with a ``jf`` process
-    per job).
+    The local worker starts jobs through the preloaded executor (docs/hpc.md: 161-280 s here on
+    2 shared cores, against about 17 s per job, i.e. well over an hour, with a ``jf`` process per
+    job).
     """
     from nasicon_workflows.screen.aggregate import ranking_row
     from nasicon_workflows.screen.documents import CandidateResult
