@@ -286,7 +286,9 @@ def test_executor_runs_jobs_as_jf_does_with_their_environment(jfr_env):
     # jobflow-remote's own run log goes to the job's stderr file, as with `jf execution run`
     assert "Unknown element 'Qq'" not in (Path(seen.run_dir) / "queue.err").read_text()
     assert (Path(failed.run_dir) / "queue.err").stat().st_size > 0
-    assert not Path(executor_socket(jfr_env / "proj")).exists()  # stopped with the runner
+    socket_path = executor_socket(jfr_env / "proj")
+    assert not Path(socket_path).exists()  # stopped with the runner
+    assert not Path(socket_path + ".log").exists()  # and its log removed
 
 
 def test_executor_client_falls_back_to_jf_and_reports_usage(tmp_path):

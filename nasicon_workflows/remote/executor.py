@@ -337,10 +337,12 @@ class PreloadedExecutor:
                     break
                 output += chunk
         if b"ready " not in output:
-            self.__exit__(None, None, None)
+            self._stop()
+            tail = self._log_tail()
+            Path(self.log_path).unlink(missing_ok=True)
             raise RemoteSetupError(
                 f"the preloaded executor did not start on {self.socket_path}: "
-                f"{self._log_tail() or 'no output'}"
+                f"{tail or 'no output'}"
             )
         logger.info("executor listening on %s (pid %d)", self.socket_path, self.process.pid)
         return self
@@ -357,9 +359,10 @@ class PreloadedExecutor:
             return ""
         return " | ".join(lines[-3:])
 
-    def __exit__(self, *exc_info) -> None:
+    def _stop(self) -> int | None:
+        """Terminate the executor (if this object started it); its exit code."""
         if self.process is None:
-            return
+            return None
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -368,7 +371,17 @@ class PreloadedExecutor:
                 self.process.kill()
                 self.process.wait()
         self.process.stdout.close()
-        self.process = None
+        code, self.process = self.process.returncode, None
+        return code
+
+    def __exit__(self, *exc_info) -> None:
+        started = self.process is not None
+        code = self._stop()
+        if code not in (None, 0):  # it ended on its own before the block did
+            logger.warning("the preloaded executor on %s ended with code %s: %s",
+                           self.socket_path, code, self._log_tail())
+        if started:
+            Path(self.log_path).unlink(missing_ok=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
