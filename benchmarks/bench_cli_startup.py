@@ -68,8 +68,9 @@ def main() -> None:
                 elapsed, modules[kind] = run(prelude, argv)
                 times[kind].append(elapsed)
         lazy, eager = statistics.median(times["lazy"]), statistics.median(times["eager"])
-        print(f"nasicon-workflows {' '.join(argv)}: lazy {lazy:.2f} s (min {min(times['lazy']):.2f}),"
-              f" eager {eager:.2f} s (min {min(times['eager']):.2f}); eager/lazy {eager / lazy:.1f}x")
+        print(f"nasicon-workflows {' '.join(argv)}: lazy {lazy:.2f} s "
+              f"(min {min(times['lazy']):.2f}), eager {eager:.2f} s "
+              f"(min {min(times['eager']):.2f}); eager/lazy {eager / lazy:.1f}x")
         print(f"  heavy modules imported: lazy {modules['lazy']}; eager {modules['eager']}")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 

@@ -97,7 +97,8 @@ def main() -> None:
     for name, label in PATHS.items():
         print(f"jobflow-remote, embedded project, {label}: {_fmt(remote[name])}; "
               f"/local {statistics.mean(remote[name]) / statistics.mean(local):.0f}x")
-    print(f"ratio jf/executor: {statistics.mean(remote['jf']) / statistics.mean(remote['executor']):.1f}x;"
+    ratio = statistics.mean(remote["jf"]) / statistics.mean(remote["executor"])
+    print(f"ratio jf/executor: {ratio:.1f}x;"
           " outputs identical to run_locally: yes")
 
     if args.screen:

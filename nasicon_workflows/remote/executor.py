@@ -392,7 +392,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nasicon_workflows.remote.executor",
                                      description="preloaded job executor of a local worker")
     parser.add_argument("socket", help="Unix socket to listen on")
-    parser.add_argument("modules", nargs="*", help=f"modules to preload (default {DEFAULT_PRELOAD})")
+    parser.add_argument("modules", nargs="*",
+                        help=f"modules to preload (default {DEFAULT_PRELOAD})")
     parser.add_argument("--max-parallel", type=int, help="jobs at once (default: CPUs)")
     args = parser.parse_args(argv)
     if args.max_parallel is not None and args.max_parallel < 1:
