@@ -78,3 +78,45 @@ def test_structure_file_errors_name_the_file(command, tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1, err
         assert message in err and repr(str(path)) in err, err
+
+
+#: Imported only when a command needs them: atomate2's VASP package and emmet (seconds), the
+#: force fields (torch, CHGNet: more seconds and gigabytes).
+HEAVY_MODULES = ("atomate2.vasp", "emmet.core", "torch", "chgnet")
+
+
+def _imported_after(code: str) -> list[str]:
+    """The heavy modules present in ``sys.modules`` after running ``code`` in a fresh Python."""
+    probe = f"{code}\nimport sys\nprint([m for m in {HEAVY_MODULES!r} if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1].replace("'", '"'))
+
+
+def test_cli_start_up_imports_no_vasp_nor_force_field():
+    """``--help``, the parser of every command and a cheap command stay light; the relax stage's
+    VASP maker, asked for by name, still pulls atomate2's VASP package in (the probe can fail)."""
+    assert _imported_after("import nasicon_workflows.cli") == []
+    assert _imported_after(
+        "from nasicon_workflows.cli import build_parser, main\nbuild_parser()\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['descriptors', 'Na3Zr2Si2PO12'])"
+    ) == []
+    assert _imported_after(
+        "from nasicon_workflows.relax import NasiconDoubleRelaxMaker"
+    ) == ["atomate2.vasp", "emmet.core"]
+
+
+@pytest.mark.parametrize("package", ["nasicon_workflows.relax", "nasicon_workflows.screen"])
+def test_lazy_public_names_are_those_of_their_modules(package):
+    """Every public name of a lazily importing package is the object its submodule defines."""
+    import importlib
+
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        defined_in = importlib.import_module(f"{package}.{module._EXPORTS[name]}")  # noqa: SLF001
+        assert getattr(module, name) is getattr(defined_in, name), name
+        assert name in dir(module)
+    with pytest.raises(AttributeError, match=f"module '{package}' has no attribute 'nothing'"):
+        module.nothing  # noqa: B018

@@ -138,6 +138,11 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path):
     assert Path(written.strip()) == tmp_path / "projects" / "wheeltest.yaml"
     assert "2 jobs" in run(python, "-m", "nasicon_workflows.remote", "check", "wheeltest",
                            "Na3Zr2Si2PO12")
+    # the preloaded executor's client is the installed package's file
+    written = run(python, "-m", "nasicon_workflows.remote", "write-project", "wheelexec",
+                  "--executor", "--set", f"base_dir={tmp_path / 'exec'}")
+    client = venv_site / "nasicon_workflows" / "remote" / "executor_client.py"
+    assert client.is_file() and str(client) in Path(written.strip()).read_text()
     # the console script and the packaged data (descriptor tables, reference structures)
     out = json.loads(run(venv / "bin" / "nasicon-workflows", "descriptors",
                          "Na3.5Zr1.0Ti0.5Lu0.5Si2PO12", "--json"))

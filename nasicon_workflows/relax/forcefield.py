@@ -29,7 +29,6 @@ from nasicon_workflows.relax.settings import (
     VaspRelaxSettings,
 )
 from nasicon_workflows.relax.validation import validate_structure
-from nasicon_workflows.relax.vasp import NasiconDoubleRelaxMaker
 
 __all__ = [
     "DEFAULT_FMAX_EV_PER_A",
@@ -155,6 +154,9 @@ def maker_from_settings(
     jobflow.Maker
     """
     if isinstance(settings, VaspRelaxSettings):
+        # atomate2's VASP package (and emmet) only when VASP is asked for: seconds of imports
+        from nasicon_workflows.relax.vasp import NasiconDoubleRelaxMaker
+
         if check:
             check_relax_available("vasp")
         pre = None

@@ -12,7 +12,9 @@ One module per piece:
 * :mod:`~nasicon_workflows.remote.runner`: :func:`run_jobs` (jobflow-remote's ``Runner`` in
   process, bounded in time);
 * :mod:`~nasicon_workflows.remote.readback`: :func:`flow_results`;
-* :mod:`~nasicon_workflows.remote.demo`: :func:`check_flow`, a two-job flow to test a project.
+* :mod:`~nasicon_workflows.remote.demo`: :func:`check_flow`, a two-job flow to test a project;
+* :mod:`~nasicon_workflows.remote.executor`: :class:`PreloadedExecutor`, which starts the local
+  worker's jobs as forks of one process that imported the packages once.
 
 ``python -m nasicon_workflows.remote --help`` writes a project from a template on the command line.
 """
@@ -23,6 +25,11 @@ from nasicon_workflows.remote.errors import (
     RemoteError,
     RemoteSetupError,
     RemoteTimeoutError,
+)
+from nasicon_workflows.remote.executor import (
+    PreloadedExecutor,
+    executor_command,
+    executor_socket,
 )
 from nasicon_workflows.remote.project import (
     TEMPLATES,
@@ -42,6 +49,7 @@ from nasicon_workflows.remote.submission import submit_screen
 __all__ = [
     "TEMPLATES",
     "LiteMongoStore",
+    "PreloadedExecutor",
     "ProjectTemplateError",
     "RemoteError",
     "RemoteJobResult",
@@ -49,6 +57,8 @@ __all__ = [
     "RemoteTimeoutError",
     "check_flow",
     "default_template_values",
+    "executor_command",
+    "executor_socket",
     "flow_results",
     "get_project",
     "initialise_queue",

@@ -5,6 +5,8 @@
     python -m nasicon_workflows.remote write-project nasicon --template mongodb \\
         --set mongo_host=db.example.org --set mongo_port=27017 ...
     python -m nasicon_workflows.remote check nasicon NaZr2Si2PO12 ...   # submit check_flow
+    python -m nasicon_workflows.remote write-project nasicon --executor  # preloaded executor
+    python -m nasicon_workflows.remote executor nasicon   # serve it beside `jf runner start`
 
 Bad input prints one ``error: ...`` line and exits with code 2.
 """
@@ -17,7 +19,7 @@ from collections.abc import Sequence
 
 from nasicon_workflows.errors import NasiconWorkflowsError
 from nasicon_workflows.remote.demo import check_flow
-from nasicon_workflows.remote.errors import ProjectTemplateError
+from nasicon_workflows.remote.errors import ProjectTemplateError, RemoteSetupError
 from nasicon_workflows.remote.project import TEMPLATES, template_text, write_project
 from nasicon_workflows.remote.submission import submit_screen
 
@@ -32,8 +34,31 @@ def _values(pairs: Sequence[str]) -> dict[str, str]:
     return values
 
 
+def _serve_executor(project: str, max_parallel: int | None) -> int:
+    """Serve the executor named by the project's local worker until SIGTERM or Ctrl-C."""
+    from nasicon_workflows.remote.executor import project_executor_sockets, serve
+    from nasicon_workflows.remote.project import get_project
+
+    if max_parallel is not None and max_parallel < 1:
+        raise RemoteSetupError(f"--max-parallel must be >= 1, got {max_parallel}")
+    sockets = project_executor_sockets(get_project(project))
+    if len(sockets) != 1:
+        raise RemoteSetupError(
+            f"project {project} has {len(sockets)} local workers using the preloaded executor; "
+            "expected one (write the project with `write-project NAME --executor`)."
+        )
+    try:
+        serve(sockets[0], max_parallel=max_parallel)
+    except KeyboardInterrupt:
+        pass
+    except (OSError, ImportError) as exc:
+        raise RemoteSetupError(f"the executor cannot serve {sockets[0]}: {exc}") from exc
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (subcommands ``template``, ``write-project``, ``check``)."""
+    """The argument parser (subcommands ``template``, ``write-project``, ``check``,
+    ``executor``)."""
     parser = argparse.ArgumentParser(prog="python -m nasicon_workflows.remote",
                                      description="jobflow-remote projects for nasicon-workflows")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -47,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     wp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="placeholder value (repeatable)")
     wp.add_argument("--overwrite", action="store_true")
+    wp.add_argument("--executor", action="store_true",
+                    help="the local worker starts jobs through the preloaded executor")
+    ex = sub.add_parser("executor", help="serve the preloaded executor of a project's local "
+                                         "worker until stopped (with `jf runner start`)")
+    ex.add_argument("project")
+    ex.add_argument("--max-parallel", type=int, help="jobs at once (default: CPUs)")
     ck = sub.add_parser("check", help="submit the two-job check flow (descriptors, summary)")
     ck.add_argument("project")
     ck.add_argument("formulas", nargs="+")
@@ -63,8 +94,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "write-project":
             path = write_project(args.name, template=args.template,
                                  projects_folder=args.projects_folder,
-                                 overwrite=args.overwrite, **_values(args.set))
+                                 overwrite=args.overwrite, executor=args.executor,
+                                 **_values(args.set))
             print(path)
+        elif args.command == "executor":
+            return _serve_executor(args.project, args.max_parallel)
         else:
             flow = check_flow(args.formulas)
             db_ids = submit_screen(flow, project=args.project, worker=args.worker)

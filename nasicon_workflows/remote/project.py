@@ -92,7 +92,7 @@ def template_text(template: str | os.PathLike = "embedded") -> str:
 
 
 def default_template_values(
-    name: str, base_dir: str | os.PathLike | None = None
+    name: str, base_dir: str | os.PathLike | None = None, executor: bool = False
 ) -> dict[str, str]:
     """Values for every placeholder of the shipped templates that has a sensible local default.
 
@@ -103,24 +103,36 @@ def default_template_values(
     base_dir
         Project folder (runner logs, local work dir, embedded database); default
         ``$JFREMOTE_PROJECTS_FOLDER/<name>`` or ``~/.jfremote/<name>``.
+    executor
+        The local worker starts jobs through the preloaded executor
+        (:mod:`~nasicon_workflows.remote.executor`) instead of a new ``jf`` process per job.
 
     Returns
     -------
     dict
-        ``name``, ``base_dir``, ``work_dir``, ``db_path`` and ``jf_executable`` (the ``jf`` of
-        this Python environment, so that jobs run with the same packages as the submitter).
+        ``name``, ``base_dir``, ``work_dir``, ``db_path``, ``jf_executable`` (the ``jf`` of
+        this Python environment, so that jobs run with the same packages as the submitter),
+        ``execution_cmd`` (that ``jf``, or the executor's client), ``max_jobs`` (1) and
+        ``runner_delay_s`` (1).
     """
+    from nasicon_workflows.remote.executor import executor_command, executor_socket
+
     if base_dir is None:
         projects = os.environ.get("JFREMOTE_PROJECTS_FOLDER", "~/.jfremote")
         base_dir = Path(projects).expanduser() / name
     base = Path(base_dir).expanduser().absolute()
-    jf = Path(sys.executable).parent / "jf"
+    jf_path = Path(sys.executable).parent / "jf"
+    jf = str(jf_path) if jf_path.exists() else "jf"
     return {
         "name": name,
         "base_dir": str(base),
         "work_dir": str(base / "work"),
         "db_path": str(base / "db"),
-        "jf_executable": str(jf) if jf.exists() else "jf",
+        "jf_executable": jf,
+        "execution_cmd": (executor_command(executor_socket(base), jf) if executor
+                          else f"{jf} -fe execution run {{}}"),
+        "max_jobs": "1",
+        "runner_delay_s": "1",
     }
 
 
@@ -183,6 +195,7 @@ def write_project(
     projects_folder: str | os.PathLike | None = None,
     overwrite: bool = False,
     initialise: bool | None = None,
+    executor: bool = False,
     **values: Any,
 ) -> Path:
     """Write a filled-in project file where jobflow-remote looks for projects.
@@ -201,9 +214,13 @@ def write_project(
         Create the queue database's indexes and counters (:func:`initialise_queue`); default
         True for the ``"embedded"`` template and False otherwise (a MongoDB server may not be
         reachable from where the file is written; run ``jf admin reset`` there once instead).
+    executor
+        The local worker starts jobs through the preloaded executor (a template with an
+        ``${execution_cmd}`` placeholder, such as ``"embedded"``); :func:`run_jobs` starts it.
     **values
         Placeholder values; :func:`default_template_values` supplies ``base_dir``, ``work_dir``,
-        ``db_path`` and ``jf_executable`` unless given.
+        ``db_path``, ``jf_executable``, ``execution_cmd``, ``max_jobs`` and ``runner_delay_s``
+        unless given.
 
     Returns
     -------
@@ -219,8 +236,16 @@ def write_project(
             f"project file {target} exists; pass overwrite=True to replace it "
             "or choose another name."
         )
-    merged = {**default_template_values(name, values.get("base_dir")), **values}
+    merged = {**default_template_values(name, values.get("base_dir"), executor), **values}
     config = render_project(template, **merged)
+    if executor and not any(
+        w.get("execution_cmd") == merged["execution_cmd"] for w in config["workers"].values()
+    ):
+        raise ProjectTemplateError(
+            f"template {str(template)!r} has no worker with an ${{execution_cmd}} placeholder, so "
+            "it cannot use the preloaded executor; use the 'embedded' template or set the "
+            "worker's execution_cmd by hand (nasicon_workflows.remote.executor_command)."
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for key in ("base_dir",):
@@ -249,22 +274,40 @@ def initialise_queue(project: str | Mapping | None = None) -> bool:
     -------
     bool
         True if the database was initialised, False if it already was (and was left untouched).
+
+    Notes
+    -----
+    The indexes of the queue and of the job store are built again on a fresh connection after
+    the reset: jobflow-remote's reset drops them with ``drop_indexes()``, which in litemongo
+    0.2 replaces the collection's on-disk index table by an in-memory dict, so the indexes built
+    next would exist only for that connection and every other one (the runner) would scan and
+    decode every document on every query (measured: the runner's time per job grew with the
+    number of jobs, see docs/hpc.md).
     """
+    from nasicon_workflows.remote.store import private_connections
+
     jfr = jobflow_remote()
     if isinstance(project, Mapping):
         proj = jfr.config.base.Project.model_validate(dict(project))
     else:
         proj = get_project(project)
+    with private_connections():  # the reset's connections, closed at once
+        controller = proj.get_job_controller()
+        try:
+            if controller.auxiliary.find_one({"next_id": {"$exists": True}}) is not None:
+                return False
+            # Nothing to lose: no counter means no job was ever added to this queue.
+            controller.reset(reset_output=False, max_limit=0)
+        finally:
+            controller.close()
     controller = proj.get_job_controller()
     try:
-        if controller.auxiliary.find_one({"next_id": {"$exists": True}}) is not None:
-            return False
-        # Nothing to lose: no counter means no job was ever added to this queue.
-        controller.reset(reset_output=False, max_limit=0)
-        logger.info("initialised the queue database of project %s", proj.name)
-        return True
+        # job.hosts: reading a flow back and appending the jobs a dynamic response adds
+        controller.build_indexes(drop=False, job_custom_indexes=["job.hosts"])
     finally:
         controller.close()
+    logger.info("initialised the queue database of project %s", proj.name)
+    return True
 
 
 def get_project(project: str | None = None):

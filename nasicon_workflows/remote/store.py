@@ -7,22 +7,84 @@ tests and single-machine use. Real deployments point the project at a MongoDB se
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from maggma.stores import MongoStore
 
 from nasicon_workflows.remote.errors import require
 
-__all__ = ["LiteMongoStore"]
+__all__ = ["LiteMongoStore", "private_connections"]
+
+#: One litemongo client per directory, process and thread, shared by every LiteMongoStore of
+#: that directory. jobflow-remote's runner builds a new job store object (and connects it) for
+#: every step of every job; with a client of its own each would open new SQLite connections and
+#: rebuild litemongo's in-process query indexes by decoding every document of the collection, so
+#: the cost of a step would grow with the number of outputs stored. SQLite connections belong to
+#: the thread that opened them, and a forked process must not use its parent's.
+_CLIENTS: dict[tuple[int, int, str], Any] = {}
+
+
+_PRIVATE = threading.local()
+
+
+def _new_client(path: str):
+    litemongo = require("litemongo", "LiteMongoStore")
+    sqlite_store = require("litemongo.sqlite_store", "LiteMongoStore")
+    return litemongo.MongoClient(sqlite_store.ServerStore(path))
+
+
+def _shared_client(path: str):
+    private = getattr(_PRIVATE, "clients", None)
+    if private is not None:
+        client = _new_client(path)
+        private.append(client)
+        return client
+    key = (os.getpid(), threading.get_ident(), path)
+    client = _CLIENTS.get(key)
+    if client is None:
+        client = _CLIENTS[key] = _new_client(path)
+    return client
+
+
+@contextlib.contextmanager
+def private_connections() -> Iterator[None]:
+    """Stores connected in this block (this thread) get connections of their own, closed at the
+    end, instead of the shared ones.
+
+    For operations that leave a connection in a state no other store should inherit: litemongo
+    0.2's ``drop_indexes()`` (run by jobflow-remote's queue reset) replaces the collection's
+    on-disk index table by an in-memory dict for the rest of that connection's life.
+    """
+    _PRIVATE.clients = clients = []
+    try:
+        yield
+    finally:
+        del _PRIVATE.clients
+        for client in clients:
+            client.close()
+
+
+@atexit.register
+def _close_clients() -> None:
+    pid = os.getpid()
+    for key in [k for k in _CLIENTS if k[0] == pid]:
+        _CLIENTS.pop(key).close()
 
 
 class LiteMongoStore(MongoStore):
     """A maggma ``MongoStore`` backed by a ``litemongo`` directory instead of a MongoDB server.
 
     Every collection is one SQLite file under ``path/database/``; several processes (the runner,
-    ``jf`` commands, a notebook) can open the same directory. Use it where no MongoDB server can
-    run; for production use a real MongoDB (``MongoStore`` with ``host``/``uri``).
+    ``jf`` commands, a notebook) can open the same directory. Within a process (and thread) the
+    stores of one directory share one connection and its query indexes, which are kept up to date
+    by their own writes and rebuilt only after another process wrote. Use it where no MongoDB
+    server can run; for production use a real MongoDB (``MongoStore`` with ``host``/``uri``).
 
     Parameters
     ----------
@@ -64,16 +126,12 @@ class LiteMongoStore(MongoStore):
             Reopen even if a connection exists.
         """
         if self._coll is None or force_reset:
-            litemongo = require("litemongo", "LiteMongoStore")
-            sqlite_store = require("litemongo.sqlite_store", "LiteMongoStore")
-            client = litemongo.MongoClient(sqlite_store.ServerStore(self.path))
-            self._coll = client[self.database][self.collection_name]
+            self._coll = _shared_client(self.path)[self.database][self.collection_name]
 
     def close(self) -> None:
-        """Close the connection; closing a store that was never opened is a no-op."""
-        if self._coll is not None:
-            self._coll.database.client.close()
-            self._coll = None
+        """Let go of the collection; closing a store that was never opened is a no-op. The shared
+        connection stays open for the other stores of the directory until the process ends."""
+        self._coll = None
 
     def __hash__(self) -> int:
         """Hash on location, database, collection and update field."""

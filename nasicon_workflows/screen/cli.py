@@ -17,10 +17,9 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nasicon_workflows.cli.enumeration_options import EnumerationOptions
-from nasicon_workflows.screen.flow import check_realisable
 from nasicon_workflows.composition import NasiconComposition
 from nasicon_workflows.screen import stages
 from nasicon_workflows.screen.errors import (
@@ -29,8 +28,9 @@ from nasicon_workflows.screen.errors import (
     StageUnavailableError,
     ThresholdRangeError,
 )
-from nasicon_workflows.screen.flow import ScreeningFlowMaker
-from nasicon_workflows.screen.ranking import RankingWeights
+
+if TYPE_CHECKING:
+    from nasicon_workflows.screen.flow import ScreeningFlowMaker
 
 __all__ = [
     "CompositionsFileError",
@@ -226,10 +226,14 @@ _MAKER_OPTIONS = (
 
 def maker_from_args(args: argparse.Namespace) -> tuple[ScreeningFlowMaker, list[str] | None]:
     """The flow maker and compositions from parsed options; every check happens here."""
+    # The flow (pandas, numba, jobflow) only once a screen is run: `--help` stays light.
+    from nasicon_workflows.screen.flow import ScreeningFlowMaker, check_realisable
+    from nasicon_workflows.screen.ranking import RankingWeights
+    from nasicon_workflows.screen.transport import transport_maker
+
     compositions = read_compositions(args.compositions) if args.compositions else None
     rules = {} if compositions else enumeration_rules(args)
     weights = RankingWeights.parse(args.weights)
-    from nasicon_workflows.screen.transport import transport_maker
 
     if args.md < 0:
         raise ScreenInputError(f"--md {args.md} must be >= 0 (the number of top candidates).")
