@@ -61,8 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     gate = parser.add_argument_group("gate")
     gate.add_argument("--threshold", type=float, default=0.5,
                       help="minimum synthesizability probability, 0-1 (default 0.5)")
-    gate.add_argument("--top", type=int, default=4,
-                      help="candidates computed after the gate (default 4)")
+    gate.add_argument("--top", type=int, default=3,
+                      help="candidates computed after the gate (default 3: with 2 converged "
+                      "orderings each this fits 10 minutes on 2 cores, docs/screen.md)")
     calc = parser.add_argument_group("calculations")
     calc.add_argument("--relax", default="chgnet",
                       choices=["chgnet", "sevennet", "vasp", "none"],
