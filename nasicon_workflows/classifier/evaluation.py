@@ -20,7 +20,8 @@ Protocols (every number is a mean ± standard deviation over folds or splits):
   ``group_accuracy`` is the mean ± std over held-out groups.
 
 The fits of all models run in parallel worker processes (``n_jobs``, default 2) in tasks of about
-a second, on features computed once; the tree ensembles are grown by the bit-identical fast path of
+a second, on features computed once; the tree ensembles, the sigmoid-calibrated models and the
+Gaussian-process classifiers are fitted by the bit-identical fast paths of
 :mod:`~nasicon_workflows.classifier.fastfit`. Every fit is seeded on its own, so the numbers do not
 depend on the scheduling.
 """
@@ -259,7 +260,8 @@ def _fit_proba(name: str, X_train, y_train, X_test, seed: int) -> np.ndarray:
     model = build_model(name, seed)
     finite = bool(np.isfinite(X_train).all() and np.isfinite(X_test).all())
     if finite:
-        # the registry's tree ensembles, grown bit-identically without per-tree overhead
+        # tree ensembles, calibrated models and GPs, fitted bit-identically without
+        # scikit-learn's per-call overhead
         fast = fit_predict_proba(model, X_train, y_train, X_test)
         if fast is not None:
             return fast
@@ -808,10 +810,10 @@ _FIT_MS = {
     "random_forest": 10,
     "extra_trees": 6,
     "mlp": 60,
-    "logistic_calibrated": 40,
-    "gaussian_process": 30,
-    "gnb_calibrated": 28,
-    "svm": 25,
+    "logistic_calibrated": 18,
+    "gaussian_process": 18,
+    "gnb_calibrated": 22,
+    "svm": 20,
     "": 3,
 }
 #: Target CPU milliseconds of one parallel task (long enough to hide the dispatch overhead).
