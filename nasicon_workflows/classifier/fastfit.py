@@ -324,6 +324,7 @@ def _base_decision(base, X, y, *X_predict):
     """Fit a clone of ``base`` on (X, y); its decision values (P(1) for GNB) on each X_predict."""
     from sklearn.base import clone
     from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB
 
     if type(base) is LogisticRegression:
         coef, intercept = _logreg_fit(base, X, y)
@@ -331,6 +332,8 @@ def _base_decision(base, X, y, *X_predict):
         for Xp in X_predict:
             scores = Xp @ coef.T + intercept  # LinearClassifierMixin.decision_function
             out.append(scores.reshape(-1))
+    elif type(base) is GaussianNB and base.priors is None:
+        out = [_gnb_positive_proba(base.var_smoothing, X, y, Xp) for Xp in X_predict]
     else:
         model = clone(base).fit(X, y)
         if hasattr(model, "decision_function"):
@@ -338,6 +341,33 @@ def _base_decision(base, X, y, *X_predict):
         else:
             out = [model.predict_proba(Xp)[:, 1] for Xp in X_predict]
     return out[0] if len(out) == 1 else tuple(out)
+
+
+def _gnb_positive_proba(var_smoothing, X, y, X_predict) -> np.ndarray:
+    """``GaussianNB(var_smoothing).fit(X, y).predict_proba(X_predict)[:, 1]``, the same operations."""
+    from sklearn.utils._array_api import _logsumexp
+
+    X = np.asarray(X, dtype=np.float64)
+    classes = np.unique(y)
+    epsilon = var_smoothing * np.max(np.var(X, axis=0))
+    theta = np.zeros((classes.shape[0], X.shape[1]))
+    var = np.zeros((classes.shape[0], X.shape[1]))
+    count = np.zeros(classes.shape[0])
+    for i, label in enumerate(classes):  # _partial_fit on a first call: no past to combine
+        X_i = X[y == label]
+        theta[i, :] = np.mean(X_i, axis=0)
+        var[i, :] = np.var(X_i, axis=0)
+        count[i] += X_i.shape[0]
+    var[:, :] += epsilon
+    prior = count / np.sum(count)
+    jll = []
+    for i in range(classes.shape[0]):  # _joint_log_likelihood
+        n_ij = -0.5 * np.sum(np.log(2.0 * np.pi * var[i, :]))
+        n_ij = n_ij - 0.5 * np.sum(((X_predict - theta[i, :]) ** 2) / (var[i, :]), axis=1)
+        jll.append(np.log(prior[i]) + n_ij)
+    jll = np.stack(jll).T
+    log_proba = jll - np.atleast_2d(_logsumexp(jll, axis=1)).T
+    return np.exp(log_proba)[:, 1]
 
 
 def _logreg_fit(lr, X, y):
