@@ -192,12 +192,15 @@ def test_enumerate_cli(capsys):
             "4",
             "--model",
             "gnb",
+            "--tie-break",
+            "probability",
             "--json",
         ]
     )
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out["top"]) == 4 and out["n_enumerated"] > 100
+    assert out["tie_break"] == "probability" and out["n_tied"] is None
     probs = [row["probability"] for row in out["top"]]
     assert probs == sorted(probs, reverse=True)
     NasiconComposition.from_formula(out["top"][0]["composition"])  # a valid formula
