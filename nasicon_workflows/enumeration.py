@@ -419,8 +419,8 @@ def screen_candidates(
         ``probability_std``; pass 2 keeps, among the eligible rows tied with it
         (:func:`~nasicon_workflows.screen.selection.tied_with_best`), the ``top`` with the
         lowest (outside the domain?, extrapolated E_hull?, predicted E_hull), and fills up with
-        the next by probability when fewer are tied. A gate without ``probability_std`` falls back to
-        ``"probability"`` (``attrs["tie_break"]`` says which was used).
+        the next by probability when fewer are tied. A gate without ``probability_std`` falls
+        back to ``"probability"`` (``attrs["tie_break"]`` says which was used).
     tie_sigma
         Tie width in combined standard deviations (``tie_break="ehull"``).
 
