@@ -309,13 +309,16 @@ def _explain_ehull(text: str, rows, picked, ehull, extrap, tiers) -> str:
         spread = max(values) - min(values)
         verdict = ("exceeds" if spread > mae["mean"] else "does not exceed")
         lines.append(
-            f"The picks' predicted E_hull spans {min(values):.1f}-{max(values):.1f} meV/atom "
+            f"The picks' predicted E_hull spans {min(values):.1f} to {max(values):.1f} meV/atom "
             f"(spread {spread:.1f}), which {verdict} the model's median error of "
             f"{mae['mean']:.1f} meV/atom"
             + (": the model tells the picks' stabilities apart." if spread > mae["mean"] else
                ": the model does not tell the picks' stabilities apart; their order among "
                "themselves rests on diversity.")
         )
+    elif values:
+        lines.append(f"The pick's predicted E_hull is {values[0]:.1f} meV/atom (the model's "
+                     f"median error: {mae['mean']:.1f} meV/atom).")
     n_extrap_picked = sum(extrap[i] for i in picked)
     if n_extrap_picked:
         loeo = stability_model_skill("leave_one_element_out")["median_ae"]
@@ -324,9 +327,6 @@ def _explain_ehull(text: str, rows, picked, ehull, extrap, tiers) -> str:
             f"(median absolute error {loeo['mean']:.1f} ± {loeo['std']:.1f} meV/atom for an "
             "element left out of the DFT data)."
         )
-    elif values:
-        lines.append(f"The pick's predicted E_hull is {values[0]:.1f} meV/atom (the model's "
-                     f"median error: {mae['mean']:.1f} meV/atom).")
     lines.append("Predicted E_hull of the picks: " + "; ".join(
         f"{rows[i]['composition']} "
         + (f"{ehull[i]:.1f} meV/atom" if np.isfinite(ehull[i]) else "none")

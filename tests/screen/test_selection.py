@@ -175,9 +175,12 @@ def test_the_explanation_quotes_the_ehull_order_and_the_models_error():
     assert "predicted E_hull(1000 K)" in sel.explanation
     assert f"median absolute error {mae:.1f}" in sel.explanation
     # picks at 3.0, 12.0 and 1.0 meV/atom: spread 11.0 > the median error (5.3)
-    assert "spans 1.0-12.0 meV/atom (spread 11.0), which exceeds" in sel.explanation
+    assert "spans 1.0 to 12.0 meV/atom (spread 11.0), which exceeds" in sel.explanation
     two = select_diverse(_tie_frame().iloc[[2, 4]], n=2)  # 4.0 and 3.0: spread 1.0
     assert "(spread 1.0), which does not exceed" in two.explanation
+    assert "The pick's predicted E_hull is" not in two.explanation
+    assert "1 of the picks' E_hull are extrapolations" in sel.explanation
+    assert "extrapolations" not in two.explanation
     assert "1 have an extrapolated E_hull" in sel.explanation
 
 
