@@ -19,6 +19,7 @@ from nasicon_workflows.screen import stages
 from nasicon_workflows.screen.candidate import MAX_CONTINUATIONS, certified_criterion
 from nasicon_workflows.screen.cli import main as screen_main
 from nasicon_workflows.screen.documents import GateRecord
+from nasicon_workflows.screen.errors import ScreenInputError
 from nasicon_workflows.screen.flow import ScreeningFlowMaker, check_realisable
 from nasicon_workflows.screen.gate import select_candidates, select_candidates_explained
 from nasicon_workflows.screen.runner import run_screen
@@ -331,3 +332,6 @@ def test_ehull_reasons_reach_results_and_reports(calls, monkeypatch, tmp_path):
     report = (out / "report.md").read_text()
     assert run.result.settings["selection"]["explanation"] in report
     assert "predicted E_hull(1000 K)" in report and "picked as explained below" in report
+    assert run.result.settings["tie_break"] == "ehull"
+    with pytest.raises(ScreenInputError, match="tie_break must be 'ehull' or 'probability'"):
+        ScreeningFlowMaker(tie_break="noise", relax="none")
