@@ -39,6 +39,7 @@ __all__ = [
     "DEFAULT_DOPANT_POOL",
     "CandidateChunk",
     "EnumerationRules",
+    "TIE_BREAKS",
     "count_candidates",
     "enumerate_candidates",
     "screen_candidates",
@@ -374,6 +375,10 @@ def count_candidates(rules: EnumerationRules | None = None, chunk_size: int = 50
     return sum(len(c) for c in enumerate_candidates(rules, chunk_size))
 
 
+#: How :func:`screen_candidates` keeps its ``top`` rows.
+TIE_BREAKS = ("ehull", "probability")
+
+
 def screen_candidates(
     rules: EnumerationRules | None = None,
     gate=None,
@@ -382,8 +387,10 @@ def screen_candidates(
     in_domain_only: bool = False,
     progress: Callable[[int], None] | None = None,
     max_ehull: float | None = None,
+    tie_break: str = "probability",
+    tie_sigma: float = 1.0,
 ):
-    """Score every enumerated composition with the gate and return the top-N by probability.
+    """Score every enumerated composition with the gate and keep ``top`` of them.
 
     Parameters
     ----------
@@ -399,56 +406,173 @@ def screen_candidates(
     in_domain_only
         Rank only compositions inside the gate's applicability domain.
     progress
-        Called with the number of rows of each scored chunk.
+        Called with the number of rows of each scored chunk (of both passes with
+        ``tie_break="ehull"``).
     max_ehull
         Second gate: rank only compositions whose predicted E_hull(1000 K) is at most this many
         meV/atom (None = off).
+    tie_break
+        ``"probability"``: the ``top`` most probable (one pass; ties in enumeration order).
+        ``"ehull"``: the probabilities tied with the best within its uncertainty order nothing,
+        so two passes over the (deterministic) stream keep the tie instead: pass 1 finds the
+        most probable eligible row inside the applicability domain and its
+        ``probability_std``; pass 2 keeps, among the eligible rows tied with it
+        (:func:`~nasicon_workflows.screen.selection.tied_with_best`), the ``top`` with the
+        lowest (outside the domain?, extrapolated E_hull?, predicted E_hull), and fills up with
+        the next by probability when fewer are tied. A gate without ``probability_std`` falls
+        back to ``"probability"`` (``attrs["tie_break"]`` says which was used).
+    tie_sigma
+        Tie width in combined standard deviations (``tie_break="ehull"``).
 
     Returns
     -------
     pandas.DataFrame
-        The columns of :meth:`SynthesizabilityGate.score`, sorted by decreasing probability
-        (ties in enumeration order); ``attrs["n_enumerated"]``, ``attrs["n_in_domain"]`` and
-        ``attrs["n_ehull_pass"]`` count the whole stream.
+        The columns of :meth:`SynthesizabilityGate.score`. ``"probability"``: sorted by
+        decreasing probability (ties in enumeration order); ``"ehull"``: the tied rows by
+        (extrapolated?, E_hull), then the fill by decreasing probability.
+        ``attrs["n_enumerated"]``, ``attrs["n_in_domain"]`` and ``attrs["n_ehull_pass"]``
+        count the whole stream; ``attrs["tie_break"]`` is the rule used; with ``"ehull"``,
+        ``attrs["n_tied"]`` counts the eligible rows tied with the best (``attrs["best"]``:
+        its probability and std, ``attrs["tie_sigma"]``).
     """
     from nasicon_workflows.classifier.gate import SynthesizabilityGate
 
     if top < 1:
         raise EnumerationRulesError(f"top must be >= 1, got {top}.")
+    if tie_break not in TIE_BREAKS:
+        raise EnumerationRulesError(
+            f"tie_break must be one of {', '.join(TIE_BREAKS)}; got {tie_break!r}."
+        )
+    if not tie_sigma >= 0:
+        raise EnumerationRulesError(f"tie_sigma must be >= 0, got {tie_sigma}.")
     rules = rules or EnumerationRules()
     rules.validate()
     gate = gate or SynthesizabilityGate.load_default()
-    heap: list[tuple[float, int, tuple]] = []  # min-heap of (probability, -serial, row)
-    n_seen = n_in = n_ehull = 0
-    elements: tuple[str, ...] = ()
+    counts = {"n_enumerated": 0, "n_in_domain": 0, "n_ehull_pass": 0}
+    extra: dict = {}
+    if tie_break == "ehull":
+        best, elements = _best_eligible(rules, gate, chunk_size, in_domain_only, progress,
+                                        max_ehull, counts)
+        if best is None or not np.isfinite(best[1]):
+            tie_break = "probability"  # no uncertainty: nothing but equal probabilities ties
+        else:
+            kept, n_tied = _keep_tie(rules, gate, top, chunk_size, in_domain_only, progress,
+                                     max_ehull, best, tie_sigma)
+            extra = {"n_tied": n_tied, "tie_sigma": tie_sigma,
+                     "best": {"probability": best[0], "probability_std": best[1]}}
+    if tie_break == "probability":
+        counts = {k: 0 for k in counts}
+        kept, elements = _keep_most_probable(rules, gate, top, chunk_size, in_domain_only,
+                                             progress, max_ehull, counts)
+    rows = CandidateChunk(
+        np.array(kept).reshape(len(kept), len(elements)), elements, rules.si
+    )
+    frame = gate.score(rows.compositions(), max_ehull=max_ehull)
+    frame.attrs.update(counts)
+    frame.attrs["rules"] = rules
+    frame.attrs["tie_break"] = tie_break
+    frame.attrs.update(extra)
+    logger.info("screened %d compositions, %d in domain", counts["n_enumerated"],
+                counts["n_in_domain"])
+    return frame
+
+
+def _scored_chunks(rules, gate, chunk_size, in_domain_only, progress, max_ehull, extra=False):
+    """(chunk, scored arrays, eligibility mask, serial of the chunk's first row) of the stream."""
+    n_seen = 0
     for chunk in enumerate_candidates(rules, chunk_size):
+        scored = gate.score_arrays(chunk.amounts, chunk.elements, chunk.si, max_ehull=max_ehull,
+                                   with_std=extra, with_ehull=extra)
+        ok = scored["in_domain"] if in_domain_only else np.ones(len(chunk), bool)
+        yield chunk, scored, ok & scored["ehull_pass"], n_seen
+        n_seen += len(chunk)
+        if progress:
+            progress(len(chunk))
+
+
+def _count(counts: dict, chunk, scored) -> None:
+    counts["n_enumerated"] += len(chunk)
+    counts["n_in_domain"] += int(scored["in_domain"].sum())
+    counts["n_ehull_pass"] += int(scored["ehull_pass"].sum())
+
+
+def _keep_most_probable(rules, gate, top, chunk_size, in_domain_only, progress, max_ehull,
+                        counts):
+    """Amount rows of the ``top`` most probable eligible compositions (one pass, a min-heap)."""
+    heap: list[tuple[float, int, tuple]] = []  # min-heap of (probability, -serial, row)
+    elements: tuple[str, ...] = ()
+    for chunk, scored, ok, start in _scored_chunks(rules, gate, chunk_size, in_domain_only,
+                                                   progress, max_ehull):
         elements = chunk.elements
-        scored = gate.score_arrays(chunk.amounts, chunk.elements, chunk.si, max_ehull=max_ehull)
+        _count(counts, chunk, scored)
         p = scored["probability"]
-        ok = scored["in_domain"] if in_domain_only else np.ones(len(p), bool)
-        ok = ok & scored["ehull_pass"]
-        n_in += int(scored["in_domain"].sum())
-        n_ehull += int(scored["ehull_pass"].sum())
         cand = np.nonzero(ok)[0]
         if len(cand) > top:  # only the chunk's own top-N can enter the global top-N
             cand = cand[np.argsort(-p[cand], kind="stable")[:top]]
         for i in cand:
-            item = (float(p[i]), -(n_seen + int(i)), tuple(chunk.amounts[i]))
-            if len(heap) < top:
-                heapq.heappush(heap, item)
-            elif item > heap[0]:
-                heapq.heapreplace(heap, item)
-        n_seen += len(chunk)
-        if progress:
-            progress(len(chunk))
-    best = sorted(heap, reverse=True)
-    rows = CandidateChunk(
-        np.array([b[2] for b in best]).reshape(len(best), len(elements)), elements, rules.si
-    )
-    frame = gate.score(rows.compositions(), max_ehull=max_ehull)
-    frame.attrs["n_enumerated"] = n_seen
-    frame.attrs["n_in_domain"] = n_in
-    frame.attrs["n_ehull_pass"] = n_ehull
-    frame.attrs["rules"] = rules
-    logger.info("screened %d compositions, %d in domain", n_seen, n_in)
-    return frame
+            _push(heap, (float(p[i]), -(start + int(i)), tuple(chunk.amounts[i])), top)
+    return [b[2] for b in sorted(heap, reverse=True)], elements
+
+
+def _push(heap: list, item: tuple, size: int) -> None:
+    """Keep the ``size`` largest items in a min-heap."""
+    if len(heap) < size:
+        heapq.heappush(heap, item)
+    elif item > heap[0]:
+        heapq.heapreplace(heap, item)
+
+
+def _best_eligible(rules, gate, chunk_size, in_domain_only, progress, max_ehull, counts):
+    """Pass 1: (probability, probability_std) of the most probable eligible row inside the
+    domain (first in enumeration order among equals; any eligible row when none is inside;
+    None when no row is eligible) and the pool's elements."""
+    best: dict[bool, tuple[float, np.ndarray]] = {}  # by in_domain
+    elements: tuple[str, ...] = ()
+    for chunk, scored, ok, _ in _scored_chunks(rules, gate, chunk_size, in_domain_only,
+                                               progress, max_ehull):
+        elements = chunk.elements
+        _count(counts, chunk, scored)
+        p = scored["probability"]
+        for inside in (True, False):
+            cand = np.nonzero(ok & (scored["in_domain"] == inside))[0]
+            if len(cand):
+                i = int(cand[np.argmax(p[cand])])
+                if inside not in best or p[i] > best[inside][0]:
+                    best[inside] = (float(p[i]), chunk.amounts[i].copy())
+    if not best:
+        return None, elements
+    p_best, amounts = best.get(True) or best[False]
+    std = gate.score_arrays(amounts[None, :], elements, rules.si, with_std=True)
+    return (p_best, float(std["probability_std"][0])), elements
+
+
+def _keep_tie(rules, gate, top, chunk_size, in_domain_only, progress, max_ehull, best,
+              tie_sigma):
+    """Pass 2: amount rows of the ``top`` tied rows with the lowest (extrapolated?, E_hull),
+    filled with the most probable untied rows; and the number of tied rows."""
+    from nasicon_workflows.screen.selection import tied_with_best
+
+    tied_heap: list[tuple] = []  # min-heap of (-outside, -extrapolated, -E_hull, -serial, row)
+    fill_heap: list[tuple] = []  # min-heap of (probability, -serial, row)
+    n_tied = 0
+    for chunk, scored, ok, start in _scored_chunks(rules, gate, chunk_size, in_domain_only,
+                                                   progress, max_ehull, extra=True):
+        p = scored["probability"]
+        tied = ok & tied_with_best(best[0], best[1], p, scored["probability_std"], tie_sigma)
+        n_tied += int(tied.sum())
+        ehull = np.nan_to_num(scored["ehull_1000K_meV_per_atom"], nan=np.inf)
+        extrap, outside = scored["ehull_extrapolated"], ~scored["in_domain"]
+        cand = np.nonzero(tied)[0]
+        if len(cand) > top:  # only the chunk's own lowest can enter the global lowest
+            cand = cand[np.lexsort((ehull[cand], extrap[cand], outside[cand]))[:top]]
+        for i in cand:
+            _push(tied_heap, (-int(outside[i]), -int(extrap[i]), -float(ehull[i]),
+                              -(start + int(i)), tuple(chunk.amounts[i])), top)
+        if n_tied < top:  # the fill can only be needed while fewer than top are tied
+            rest = np.nonzero(ok & ~tied)[0]
+            rest = rest[np.argsort(-p[rest], kind="stable")[:top]]
+            for i in rest:
+                _push(fill_heap, (float(p[i]), -(start + int(i)), tuple(chunk.amounts[i])), top)
+    kept = [t[4] for t in sorted(tied_heap, reverse=True)]
+    kept += [f[2] for f in sorted(fill_heap, reverse=True)][: top - len(kept)]
+    return kept, n_tied

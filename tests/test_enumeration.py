@@ -192,12 +192,15 @@ def test_enumerate_cli(capsys):
             "4",
             "--model",
             "gnb",
+            "--tie-break",
+            "probability",
             "--json",
         ]
     )
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out["top"]) == 4 and out["n_enumerated"] > 100
+    assert out["tie_break"] == "probability" and out["n_tied"] is None
     probs = [row["probability"] for row in out["top"]]
     assert probs == sorted(probs, reverse=True)
     NasiconComposition.from_formula(out["top"][0]["composition"])  # a valid formula
@@ -206,3 +209,82 @@ def test_enumerate_cli(capsys):
         == 2
     )
     assert "error: No composition of Zr, Ti" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ keeping the probability tie
+# Lu and Tm are absent from the DFT stability data (extrapolated E_hull); the rest are covered.
+TIE_RULES = EnumerationRules(
+    dopant_pool=("Zr", "Sc", "Ti", "Mg", "Hf", "Lu", "Tm"), n_cations=(2, 4), step=0.25,
+    required_elements=("Zr",),
+)
+
+
+@pytest.fixture(scope="module")
+def gp_gate():
+    return train_gate("gaussian_process_stability", metric_repeats=0)
+
+
+def _every_row(gate, rules):
+    """Brute force: every composition scored at once on the same vectorised path."""
+    chunk = next(enumerate_candidates(rules, chunk_size=1_000_000))
+    scored = gate.score_arrays(chunk.amounts, chunk.elements, chunk.si, with_std=True)
+    unseen = [el in ("Lu", "Tm") for el in chunk.elements]
+    extrap = (chunk.amounts[:, unseen] > 0).any(axis=1)
+    formulas = [c.formula for c in chunk.compositions()]
+    return scored, extrap, formulas
+
+
+@pytest.mark.parametrize("top", [5, 40, 80])  # 62 DFT-covered rows tied: 80 mixes both
+def test_ehull_keep_returns_the_tied_rows_with_lowest_ehull(gp_gate, top):
+    scored, extrap, formulas = _every_row(gp_gate, TIE_RULES)
+    p, s, e = scored["probability"], scored["probability_std"], scored["ehull_1000K_meV_per_atom"]
+    inside = np.nonzero(scored["in_domain"])[0]
+    b = inside[np.argmax(p[inside])]
+    tied = [i for i in inside if p[b] - p[i] <= math.hypot(s[b], s[i]) + 1e-12]
+    expected = sorted(tied, key=lambda i: (extrap[i], e[i], i))[:top]
+    kept = screen_candidates(TIE_RULES, gp_gate, top=top, chunk_size=37, in_domain_only=True,
+                             tie_break="ehull")
+    assert kept.attrs["tie_break"] == "ehull" and kept.attrs["n_tied"] == len(tied)
+    assert kept.attrs["best"]["probability"] == pytest.approx(p[b], rel=1e-12)
+    assert list(kept["composition"]) == [formulas[i] for i in expected]
+    # the tie is kept, not the probability order: the default differs from the old keep
+    old = screen_candidates(TIE_RULES, gp_gate, top=top, in_domain_only=True)
+    assert old.attrs["tie_break"] == "probability" and "n_tied" not in old.attrs
+    assert set(old["composition"]) != set(kept["composition"])
+    assert kept["ehull_1000K_meV_per_atom"].median() < old["ehull_1000K_meV_per_atom"].median()
+    # DFT-covered rows first: no extrapolated row before a covered one
+    notes = list(kept["ehull_note"] != "")
+    assert notes == sorted(notes)
+
+
+def test_ehull_keep_fills_a_small_tie_by_probability(gp_gate):
+    scored, extrap, formulas = _every_row(gp_gate, TIE_RULES)
+    p = scored["probability"]
+    inside = np.nonzero(scored["in_domain"])[0]
+    b = inside[np.argmax(p[inside])]
+    # tie_sigma 0: only the best (and exact equals) tied; the rest filled by probability
+    tied = [i for i in inside if p[i] >= p[b] - 1e-12]
+    rest = sorted((i for i in inside if i not in tied), key=lambda i: (-p[i], i))
+    kept = screen_candidates(TIE_RULES, gp_gate, top=6, chunk_size=50, in_domain_only=True,
+                             tie_break="ehull", tie_sigma=0.0)
+    assert kept.attrs["n_tied"] == len(tied) < 6
+    expected = [formulas[i] for i in tied] + [formulas[i] for i in rest[: 6 - len(tied)]]
+    assert list(kept["composition"]) == expected
+
+
+def test_ehull_keep_falls_back_without_uncertainty_and_refuses_bad_options(gate, monkeypatch):
+    import nasicon_workflows.classifier.gate as gate_module
+
+    def no_std(self, X):
+        return np.full(len(X), np.nan)
+
+    monkeypatch.setattr(gate_module.SynthesizabilityGate, "probability_std", no_std)
+    kept = screen_candidates(SMALL, gate, top=5, tie_break="ehull")
+    old = screen_candidates(SMALL, gate, top=5, tie_break="probability")
+    assert kept.attrs["tie_break"] == "probability"
+    assert list(kept["composition"]) == list(old["composition"])
+    assert kept.attrs["n_enumerated"] == old.attrs["n_enumerated"]
+    with pytest.raises(EnumerationRulesError, match="tie_break must be one of"):
+        screen_candidates(SMALL, gate, top=5, tie_break="noise")
+    with pytest.raises(EnumerationRulesError, match="tie_sigma must be >= 0"):
+        screen_candidates(SMALL, gate, top=5, tie_break="ehull", tie_sigma=-1)

@@ -33,6 +33,14 @@ def test_repository_structures_equal_the_package_data_byte_for_byte():
         assert path.read_bytes() == data[name].read_bytes(), name
 
 
+def test_shipped_stability_metrics_equal_the_documented_ones_byte_for_byte():
+    """The library quotes the stability model's skill from its shipped copy of the evaluation's
+    metrics; it must be the file docs/stability.md cites."""
+    shipped = PACKAGE / "data" / "stability_metrics.json"
+    documented = ROOT / "docs" / "stability_evaluation" / "metrics.json"
+    assert shipped.read_bytes() == documented.read_bytes()
+
+
 def _third_party_imports() -> set[str]:
     stdlib = set(sys.stdlib_module_names)
     names = set()

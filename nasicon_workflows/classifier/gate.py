@@ -46,6 +46,7 @@ __all__ = [
     "SCORE_COLUMNS",
     "SynthesizabilityGate",
     "cache_dir",
+    "ehull_extrapolated",
     "train_gate",
 ]
 
@@ -502,6 +503,7 @@ class SynthesizabilityGate:
         si: np.ndarray | float = 2.0,
         max_ehull: float | None = None,
         with_std: bool = False,
+        with_ehull: bool = False,
     ) -> dict[str, np.ndarray]:
         """Vectorised scoring of an amounts matrix (the enumeration path).
 
@@ -517,6 +519,9 @@ class SynthesizabilityGate:
             Second gate on the predicted E_hull(1000 K), meV/atom (None = off): ``ehull_pass``.
         with_std
             Also compute ``probability_std`` (cheap for GP models, 16 refits otherwise).
+        with_ehull
+            Also predict ``ehull_1000K_meV_per_atom`` when the model does not use it, and flag
+            ``ehull_extrapolated`` (see :func:`ehull_extrapolated`).
 
         Returns
         -------
@@ -524,18 +529,14 @@ class SynthesizabilityGate:
             ``probability``, ``in_domain``, ``ehull_pass``, every feature array of
             :func:`~nasicon_workflows.classifier.features.feature_arrays` (with
             ``ehull_1000K_meV_per_atom`` when the model or ``max_ehull`` needs it) and, with
-            ``with_std``, ``probability_std``.
+            ``with_std``, ``probability_std``; with ``with_ehull``, ``ehull_extrapolated``.
         """
-        need_ehull = "ehull_1000K_meV_per_atom" in self.features or max_ehull is not None
+        need_ehull = ("ehull_1000K_meV_per_atom" in self.features or max_ehull is not None
+                      or with_ehull)
         arrays = feature_arrays(m_amounts, elements, self.convention, None, si, need_ehull)
         X = np.column_stack([arrays[name] for name in self.features])
         seen = set(self.domain.training_elements)
-        unseen_cols = np.array([el not in seen for el in elements])
-        has_unseen = (
-            (np.asarray(m_amounts)[:, unseen_cols] > 0).any(axis=1)
-            if unseen_cols.any()
-            else np.zeros(len(X), dtype=bool)
-        )
+        has_unseen = _holds_any(m_amounts, [el not in seen for el in elements])
         arrays["probability"] = self.predict_proba(X)
         arrays["in_domain"] = self.domain.in_domain(X, has_unseen, arrays["si"])
         if need_ehull:
@@ -544,7 +545,50 @@ class SynthesizabilityGate:
             arrays["ehull_pass"] = np.ones(len(X), dtype=bool)
         if with_std:
             arrays["probability_std"] = self.probability_std(X)
+        if with_ehull:
+            arrays["ehull_extrapolated"] = ehull_extrapolated(m_amounts, elements, arrays["si"])
         return arrays
+
+
+def ehull_extrapolated(
+    m_amounts: np.ndarray, elements: Sequence[str], si: np.ndarray | float = 2.0
+) -> np.ndarray:
+    """Whether each predicted E_hull is an extrapolation of the DFT stability data (vectorised).
+
+    The row-wise counterpart of the ``ehull_note`` column of :meth:`SynthesizabilityGate.score`:
+    True when a composition holds an M element absent from the stability model's training data
+    or its Si lies outside the training range.
+
+    Parameters
+    ----------
+    m_amounts
+        ``(n, k)`` M-site amounts per formula unit.
+    elements
+        Element of each column.
+    si
+        Si per formula unit, scalar or per row.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, one per row.
+    """
+    from nasicon_workflows.stability.model import load_default_stability_model
+
+    model = load_default_stability_model()
+    out = _holds_any(m_amounts, [bool(model.unseen_elements([el])) for el in elements])
+    lo, hi = model.training_si_range
+    si = np.broadcast_to(np.asarray(si, dtype=float), out.shape)
+    return out | (si < lo - 1e-9) | (si > hi + 1e-9)
+
+
+def _holds_any(m_amounts: np.ndarray, columns: Sequence[bool]) -> np.ndarray:
+    """Rows with a positive amount in any of the flagged columns."""
+    amounts = np.atleast_2d(np.asarray(m_amounts, dtype=float))
+    flags = np.asarray(columns, dtype=bool)
+    if not flags.any():
+        return np.zeros(len(amounts), dtype=bool)
+    return (amounts[:, flags] > 0).any(axis=1)
 
 
 def _ehull_notes(elements_col, si_col) -> list[str]:

@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
             args.in_domain_only,
             progress,
             max_ehull=options.max_ehull,
+            tie_break=options.tie_break,
         )
     finally:
         if progress:
@@ -87,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
                 "n_in_domain": n_in,
                 "max_ehull_meV_per_atom": options.max_ehull,
                 "n_ehull_pass": frame.attrs.get("n_ehull_pass"),
+                "tie_break": frame.attrs["tie_break"],
+                "n_tied": frame.attrs.get("n_tied"),
+                "best": frame.attrs.get("best"),
                 "rules": {k: v for k, v in rules.__dict__.items()},
                 "top": out.to_dict(orient="records"),
             }
@@ -97,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
         [
             "composition",
             "probability",
+            "probability_std",
+            "ehull_1000K_meV_per_atom",
             "in_domain",
             "entropy_R",
             "entropy_class",
@@ -105,10 +111,11 @@ def run(args: argparse.Namespace) -> int:
             "valence",
             "na",
         ],
-        title=f"Top {len(out)} of {n_enum:,} compositions ({n_in:,} inside the "
-        f"applicability domain) by {gate.model_name}",
+        title=_title(frame, gate.model_name),
         formats={
             "probability": ".4f",
+            "probability_std": ".3f",
+            "ehull_1000K_meV_per_atom": ".1f",
             "entropy_R": ".3f",
             "ionic_radius_pm": ".2f",
             "electronegativity": ".3f",
@@ -117,3 +124,17 @@ def run(args: argparse.Namespace) -> int:
         },
     )
     return 0
+
+
+def _title(frame, model_name: str) -> str:
+    """What the table holds and how its rows were chosen."""
+    n_enum, n_in = frame.attrs["n_enumerated"], frame.attrs["n_in_domain"]
+    head = (f"{len(frame)} of {n_enum:,} compositions ({n_in:,} inside the applicability "
+            f"domain), {model_name}")
+    if frame.attrs.get("tie_break") != "ehull":
+        return f"Top {head}, by probability"
+    best, n_tied = frame.attrs["best"], frame.attrs["n_tied"]
+    return (f"{head}: {n_tied:,} tied in probability with the best (p = "
+            f"{best['probability']:.3f} ± {best['probability_std']:.3f}), kept by lowest "
+            "predicted E_hull(1000 K), DFT-covered elements first"
+            + ("" if n_tied >= len(frame) else ", then by probability"))

@@ -187,6 +187,10 @@ class EnumerationOptions:
     max_ehull
         Second gate on the stability model's predicted E_hull(1000 K), meV/atom (None: off):
         only compositions at or below it are ranked (``enumerate``) or computed (``screen``).
+    tie_break
+        How the top / kept compositions are chosen: ``"ehull"`` keeps, among those tied in
+        probability with the best (within one combined standard deviation), the lowest
+        predicted E_hull, DFT-covered elements first; ``"probability"`` the most probable.
     """
 
     pool: list[str] | None = None
@@ -201,6 +205,7 @@ class EnumerationOptions:
     max_candidates: int = DEFAULT_MAX_CANDIDATES
     max_memory_mb: float = DEFAULT_MAX_MEMORY_MB
     max_ehull: float | None = None
+    tie_break: str = "ehull"
     extra: dict[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ parser
@@ -253,6 +258,12 @@ class EnumerationOptions:
             help="second gate: keep only compositions with predicted E_hull(1000 K) <= MEV "
                  "meV/atom (stability model, docs/stability.md; default off)",
         )
+        group.add_argument(
+            "--tie-break", choices=("ehull", "probability"), default=d.tie_break,
+            help="which compositions to keep: 'ehull' (default) the lowest predicted E_hull among "
+                 "those tied in probability with the best within its uncertainty (DFT-covered "
+                 "elements first); 'probability' the most probable",
+        )
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> EnumerationOptions:
@@ -280,6 +291,7 @@ class EnumerationOptions:
             max_candidates=args.max_candidates,
             max_memory_mb=args.enumeration_max_memory_mb,
             max_ehull=getattr(args, "max_ehull", None),
+            tie_break=getattr(args, "tie_break", "ehull"),
         )
 
     # ------------------------------------------------------------------ rules

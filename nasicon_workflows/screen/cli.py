@@ -243,6 +243,7 @@ def maker_from_args(args: argparse.Namespace) -> tuple[ScreeningFlowMaker, list[
         ranking_weights=dict(vars(weights)),
         transport_maker=transport_maker(args.transport, args.bvse_resolution, args.seed),
         max_ehull=EnumerationOptions.from_args(args).max_ehull,
+        tie_break=EnumerationOptions.from_args(args).tie_break,
         md_top=args.md,
         **{name: getattr(args, name) for name in _MAKER_OPTIONS},
     )

@@ -43,6 +43,10 @@ class GateRecord(BaseModel):
     ehull_1000K_meV_per_atom: float | None = Field(
         None, description="Stability model's predicted E_hull(1000 K), meV/atom"
     )
+    ehull_note: str | None = Field(
+        None, description="Why the predicted E_hull is an extrapolation of the DFT data "
+        "(elements absent from it, Si outside its range); '' when it is not"
+    )
     ehull_pass: bool | None = Field(
         None, description="Passes the --max-ehull stability gate (None: gate off or not scored)"
     )

@@ -75,8 +75,14 @@ class ScreeningFlowMaker(Maker):
         Keyword arguments of the enumeration stage's ``EnumerationRules`` used when no explicit
         compositions are given (empty: the stage's defaults, i.e. the paper's dopant pool).
     keep_scored
-        How many of the best-scored enumerated compositions are kept in the results (the
-        enumeration itself may cover many more; their count is reported).
+        How many enumerated compositions are kept in the results (the enumeration itself may
+        cover many more; their count is reported).
+    tie_break
+        Which ``keep_scored`` are kept: ``"ehull"`` (default) keeps, among the compositions
+        tied in probability with the best within one combined standard deviation, those with
+        the lowest predicted E_hull(1000 K), DFT-covered elements first (the probability
+        cannot order a tie; docs/selection_report.md); ``"probability"`` the most probable
+        (the previous behaviour). Gates without ``probability_std`` use ``"probability"``.
     threshold
         Minimum synthesizability probability (0-1) for a candidate to pass the gate.
     top
@@ -135,6 +141,7 @@ class ScreeningFlowMaker(Maker):
     name: str = "nasicon screen"
     enumeration: dict = field(default_factory=dict)
     keep_scored: int = 100
+    tie_break: str = "ehull"
     threshold: float = 0.5
     top: int = 3
     orderings: int = 2
@@ -171,6 +178,10 @@ class ScreeningFlowMaker(Maker):
         if self.max_ehull is not None and not math.isfinite(float(self.max_ehull)):
             raise ScreenInputError(
                 f"max_ehull must be a finite number of meV/atom; got {self.max_ehull}."
+            )
+        if self.tie_break not in ("ehull", "probability"):
+            raise ScreenInputError(
+                f"tie_break must be 'ehull' or 'probability'; got {self.tie_break!r}."
             )
         if int(self.md_top) < 0:
             raise ScreenInputError(f"md_top must be >= 0; got {self.md_top}.")
@@ -269,7 +280,7 @@ class ScreeningFlowMaker(Maker):
                 check_realisable(formulas, self.max_atoms)
         extra = {} if self.max_ehull is None else {"max_ehull": float(self.max_ehull)}
         classify = classify_candidates(formulas, self.enumeration, self.keep_scored,
-                                       self.cache_dir, **extra)
+                                       self.cache_dir, **extra, tie_break=self.tie_break)
         gate = gate_candidates(
             classify.output, self.threshold, self.top, self.candidate_maker(), self.settings()
         )

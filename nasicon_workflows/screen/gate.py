@@ -71,11 +71,14 @@ def classify_candidates(
     keep_scored: int,
     cache_dir: str | None = None,
     max_ehull: float | None = None,
+    tie_break: str = "probability",
 ) -> ClassificationDocument:
     """Score explicit formulas, or enumerate and score compositions, with the classifier.
 
     ``max_ehull`` (meV/atom, None: off) is the stability second gate: it marks each record's
-    ``ehull_pass``; an enumeration ranks only compositions that pass it.
+    ``ehull_pass``; an enumeration ranks only compositions that pass it. ``tie_break`` is how an
+    enumeration keeps its ``keep_scored`` (``enumeration.screen_candidates``: ``"ehull"`` keeps
+    the probability tie's lowest predicted E_hull, ``"probability"`` the most probable).
 
     The result is cached under the inputs, the classifier's identity (model, training-data hash,
     seed) and the package version, so a resumed screen does not enumerate again.
@@ -90,6 +93,8 @@ def classify_candidates(
     parts = ("classify", formulas, enumeration, keep_scored, identity, code_identity())
     if max_ehull is not None:  # keys of screens without the second gate stay as they were
         parts = (*parts, {"max_ehull": max_ehull})
+    if formulas is None and tie_break != "probability":  # likewise the old keep's keys
+        parts = (*parts, {"tie_break": tie_break})
     key = settings_key(*parts)
     extra = {} if max_ehull is None else {"max_ehull": max_ehull}
     if cache and (hit := cache.get("classify", key)) is not None:
@@ -101,7 +106,8 @@ def classify_candidates(
         summary = {"mode": "explicit", "n_compositions": len(formulas), **extra}
     else:
         logger.info("Enumerating compositions and scoring them with the synthesizability gate")
-        rows, summary = stages.enumerate_and_score(enumeration, keep_scored, **extra)
+        rows, summary = stages.enumerate_and_score(enumeration, keep_scored, **extra,
+                                                   tie_break=tie_break)
         summary = {"mode": "enumerated", "rules": enumeration, **summary, **extra}
         if not rows:
             raise EmptyCandidateSetError(

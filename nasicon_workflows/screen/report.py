@@ -185,15 +185,21 @@ def render_report(
         lines.append(
             f"Compositions enumerated with rules {json.dumps(enum.get('rules', {}), default=str)}; "
             + ", ".join(f"{k} = {v}" for k, v in enum.items() if k not in ("mode", "rules"))
-            + f". The {len(scored)} best-scored compositions are listed in results.json."
+            + (f". The {len(scored)} kept compositions (of the {enum.get('n_tied')} tied in "
+               "probability with the best within one combined standard deviation, those with "
+               "the lowest predicted E_hull(1000 K), DFT-covered elements first) are listed in "
+               "results.json." if enum.get("tie_break") == "ehull" else
+               f". The {len(scored)} best-scored compositions are listed in results.json.")
         )
     else:
         lines.append(f"{len(scored)} given composition(s).")
     lines += [
         "",
         f"Gate: probability >= {settings.get('threshold')}, inside the applicability domain, top "
-        f"{settings.get('top')} by probability: {len(selected)} selected, "
-        f"{len(scored) - len(selected)} not.",
+        f"{settings.get('top')} "
+        + ("picked as explained below" if (settings.get("selection") or {}).get("method")
+           == "select_diverse" else "by probability")
+        + f": {len(selected)} selected, {len(scored) - len(selected)} not.",
         "",
         "| composition | probability | entropy_R | class | decision |",
         "|---|---|---|---|---|",

@@ -13,6 +13,11 @@ instead
    differs most from every set already picked (smallest Jaccard similarity to its nearest pick),
    then the one farthest from the picks in the standardised descriptor space (max-min distance,
    Gonzalez, Theor. Comput. Sci. 1985, 38, 293), then the more probable;
+   when the rows carry the stability model's predicted ``ehull_1000K_meV_per_atom``, the
+   probability (tied) no longer orders a tier, the predicted E_hull does: the first pick is the
+   lowest E_hull among tied rows whose E_hull is not an extrapolation (empty ``ehull_note``;
+   extrapolated rows come after), later picks go to the least similar dopant set, then to
+   (extrapolated?, E_hull), then to descriptor distance, then to probability;
 3. returns, with the picks, one row per considered candidate (tier, tie, pick order, reason) and
    a plain-language explanation of how the pick was made, for the report.
 
@@ -32,7 +37,9 @@ from pydantic import BaseModel, Field
 from nasicon_workflows.descriptors import PUBLISHED_FEATURES
 from nasicon_workflows.screen.errors import ScreenInputError
 
-__all__ = ["Selection", "SelectionError", "select_diverse", "tied_groups"]
+__all__ = ["Selection", "SelectionError", "select_diverse", "tied_groups", "tied_with_best"]
+
+EHULL_COLUMN = "ehull_1000K_meV_per_atom"
 
 
 class SelectionError(ScreenInputError):
@@ -88,6 +95,7 @@ def select_diverse(
     descriptor_columns: Sequence[str] | None = None,
     probability_column: str = "probability",
     std_column: str = "probability_std",
+    ehull_column: str = EHULL_COLUMN,
 ) -> Selection:
     """Pick ``n`` candidates: ties within uncertainty broken for chemical and descriptor diversity.
 
@@ -105,8 +113,11 @@ def select_diverse(
     descriptor_columns
         Descriptor space of the spread criterion; default the four published descriptors
         (ionic radius, electronegativity, valence, M-site entropy) that are present.
-    probability_column, std_column
-        Column names.
+    probability_column, std_column, ehull_column
+        Column names. With finite values in ``ehull_column`` (the stability model's predicted
+        E_hull(1000 K), meV/atom) a tier is ordered by E_hull, rows whose ``ehull_note`` says
+        the E_hull is an extrapolation after the others; without them the order is the one
+        above (probability, dopant sets, descriptors).
 
     Returns
     -------
@@ -144,6 +155,13 @@ def select_diverse(
     else:
         X = np.zeros((len(rows), 1))
 
+    ehull = np.array([_float(r.get(ehull_column)) for r in rows])
+    use_ehull = bool(np.isfinite(ehull).any())
+    notes = [_ehull_note(r, ehull_column) for r in rows] if use_ehull else [""] * len(rows)
+    # rows without a finite E_hull rank with the extrapolations, after every finite one
+    extrap = [bool(notes[i]) or not np.isfinite(ehull[i]) for i in range(len(rows))]
+    ekey = np.where(np.isfinite(ehull), ehull, np.inf)
+
     order = sorted(range(len(rows)), key=lambda i: (-p[i], i))
     tiers = tied_groups(p, std, tie_sigma)
     picked: list[int] = []
@@ -151,23 +169,40 @@ def select_diverse(
     for tier in range(int(tiers.max()) + 1):
         tied = [i for i in order if tiers[i] == tier]
         best = tied[0]
+        head = f"tier {tier} (tied with {rows[best]['composition']})"
         for i in tied:
             info[i] = {"tier": tier, "tied_with": rows[best]["composition"]}
         pool = list(tied)
         while pool and len(picked) < n:
-            if not picked:
+            if not picked and not use_ehull:
                 choice, reason = pool[0], "most probable candidate"
+            elif not picked:
+                choice = min(pool, key=lambda i: (extrap[i], ekey[i], -p[i], i))
+                reason = f"{head}: " + _ehull_reason(choice, pool, extrap, ehull, notes,
+                                                     "tied candidates")
             else:
-                def key(i: int) -> tuple:
+                def sim_dist(i: int) -> tuple[float, float]:
                     sim = max(len(sets[i] & sets[j]) / len(sets[i] | sets[j]) for j in picked)
                     dist = min(float(np.linalg.norm(X[i] - X[j])) for j in picked)
-                    return (round(sim, 9), -round(dist, 9), -p[i], i)
+                    return round(sim, 9), round(dist, 9)
 
-                choice = min(pool, key=key)
-                sim, dist = key(choice)[0], -key(choice)[1]
-                reason = (f"tier {tier} (tied with {rows[best]['composition']}): dopant-set "
-                          f"similarity {sim:.2f} to its nearest pick, descriptor distance "
-                          f"{dist:.2f}")
+                sd = {i: sim_dist(i) for i in pool}
+                if use_ehull:
+                    choice = min(pool, key=lambda i: (sd[i][0], extrap[i], ekey[i], -sd[i][1],
+                                                      -p[i], i))
+                else:
+                    choice = min(pool, key=lambda i: (sd[i][0], -sd[i][1], -p[i], i))
+                sim, dist = sd[choice]
+                reason = (f"{head}: dopant-set similarity {sim:.2f} to its nearest pick, "
+                          f"descriptor distance {dist:.2f}")
+                if use_ehull:
+                    peers = [i for i in pool if sd[i][0] == sim]
+                    reason = (f"{head}: dopant-set similarity {sim:.2f} to its nearest pick "
+                              + ("(the least similar of the tie); " if len(peers) == 1 else
+                                 f"(as low for {len(peers) - 1} other tied candidate(s)); then ")
+                              + _ehull_reason(choice, peers, extrap, ehull, notes,
+                                              "equally dissimilar tied candidates")
+                              + f"; descriptor distance {dist:.2f}")
             picked.append(choice)
             info[choice].update(picked=True, pick_order=len(picked), reason=reason)
             pool.remove(choice)
@@ -185,19 +220,122 @@ def select_diverse(
             "picked": bool(d.get("picked", False)),
             "pick_order": d.get("pick_order"),
             "dopant_set": "-".join(sorted(sets[i])),
-            "reason": d.get("reason", "not picked: tied but less diverse than the picks"
-                            if d.get("tier") == tiers[picked[0]] else
-                            "not picked: the picks were filled from higher tiers"),
+            **({EHULL_COLUMN: None if not np.isfinite(ehull[i]) else float(ehull[i]),
+                "ehull_note": notes[i]} if use_ehull else {}),
+            "reason": d.get("reason", _not_picked(i, d, tiers[picked[0]], use_ehull, ehull,
+                                                  extrap)),
         })
-    explanation = _explain(rows, picked, p, std, has_std, tie_sigma, n_tied_first, sets, cols, n)
+    explanation = _explain(rows, picked, p, std, has_std, tie_sigma, n_tied_first, sets, cols, n,
+                           use_ehull)
+    if use_ehull:
+        explanation = _explain_ehull(explanation, rows, picked, ehull, extrap, tiers)
     return Selection(
         selected=[rows[i]["composition"] for i in picked], rows=out_rows, explanation=explanation,
         settings={"n": n, "tie_sigma": tie_sigma, "descriptor_columns": list(cols),
-                  "has_probability_std": has_std},
+                  "has_probability_std": has_std, "ehull_order": use_ehull},
     )
 
 
-def _explain(rows, picked, p, std, has_std, tie_sigma, n_tied_first, sets, cols, n) -> str:
+def _ehull_note(row: dict[str, Any], ehull_column: str) -> str:
+    """The row's ``ehull_note``; derived from its composition when the row does not carry one."""
+    note = row.get("ehull_note")
+    if isinstance(note, str):
+        return note
+    if not np.isfinite(_float(row.get(ehull_column))):
+        return ""
+    from nasicon_workflows.classifier.gate import ehull_extrapolated
+    from nasicon_workflows.composition import NasiconComposition
+
+    comp = NasiconComposition.from_formula(str(row["composition"]))
+    els = sorted(comp.m_site)
+    amounts = np.array([[comp.m_site[el] for el in els]])
+    return ("elements or Si outside the DFT stability data"
+            if ehull_extrapolated(amounts, els, comp.si)[0] else "")
+
+
+def _ehull_reason(choice: int, peers: list[int], extrap, ehull, notes, what: str) -> str:
+    """What decided a pick among ``peers`` (rows equal on every earlier criterion) by E_hull."""
+    covered = [i for i in peers if not extrap[i]]
+    value = (f"predicted E_hull {ehull[choice]:.1f} meV/atom" if np.isfinite(ehull[choice])
+             else "no predicted E_hull")
+    if len(peers) == 1:
+        text = value
+    elif not extrap[choice] and len(covered) == 1:
+        text = f"{value}, the only one with DFT-covered elements of the {len(peers)} {what}"
+    elif not extrap[choice]:
+        text = f"{value}, lowest of the {len(covered)} {what} with DFT-covered elements"
+    else:
+        text = f"{value}, lowest of the {len(peers)} {what}, none with DFT-covered elements"
+    if extrap[choice]:
+        text += f" (an extrapolation: {notes[choice] or 'no E_hull'})"
+    return text
+
+
+def _not_picked(i: int, d: dict, first_tier: int, use_ehull: bool, ehull, extrap) -> str:
+    if d.get("tier") != first_tier:
+        return "not picked: the picks were filled from higher tiers"
+    if not use_ehull:
+        return "not picked: tied but less diverse than the picks"
+    value = (f"predicted E_hull {ehull[i]:.1f} meV/atom" if np.isfinite(ehull[i])
+             else "no predicted E_hull")
+    return ("not picked: tied, but its dopant set is more similar to the picks or its "
+            f"{value}{' (extrapolated)' if extrap[i] else ''} is higher")
+
+
+def _explain_ehull(text: str, rows, picked, ehull, extrap, tiers) -> str:
+    """The explanation's account of the E_hull order and of its resolution."""
+    from nasicon_workflows.stability.data import stability_model_skill
+
+    skill = stability_model_skill("grouped_mset")
+    mae, rho = skill["median_ae"], skill["spearman"]
+    first = [i for i in range(len(rows)) if tiers[i] == tiers[picked[0]]]
+    n_extrap = sum(extrap[i] for i in first)
+    values = [float(ehull[i]) for i in picked if np.isfinite(ehull[i])]
+    lines = [
+        text,
+        f"Inside a tie the probability orders nothing, so the stability model's predicted "
+        f"E_hull(1000 K) does (on unseen M-cation combinations: Spearman {rho['mean']:.2f} ± "
+        f"{rho['std']:.2f}, median absolute error {mae['mean']:.1f} ± {mae['std']:.1f} meV/atom, "
+        f"{mae['n']} test folds of grouped cross-validation, docs/stability.md): the first pick "
+        "is the tied candidate with the lowest predicted E_hull among those whose elements and Si "
+        f"the DFT data cover ({len(first) - n_extrap} of the {len(first)} tied; "
+        + (f"the other {n_extrap} have an extrapolated E_hull and come after them); "
+           if n_extrap else "none is an extrapolation); ")
+        + "each later pick goes "
+        "first to the dopant set least similar to the picks, then to the lower predicted E_hull "
+        "(DFT-covered first), then to descriptor spread, then to probability.",
+    ]
+    if len(values) >= 2:
+        spread = max(values) - min(values)
+        verdict = ("exceeds" if spread > mae["mean"] else "does not exceed")
+        lines.append(
+            f"The picks' predicted E_hull spans {min(values):.1f} to {max(values):.1f} meV/atom "
+            f"(spread {spread:.1f}), which {verdict} the model's median error of "
+            f"{mae['mean']:.1f} meV/atom"
+            + (": the model tells the picks' stabilities apart." if spread > mae["mean"] else
+               ": the model does not tell the picks' stabilities apart; their order among "
+               "themselves rests on diversity.")
+        )
+    elif values:
+        lines.append(f"The pick's predicted E_hull is {values[0]:.1f} meV/atom (the model's "
+                     f"median error: {mae['mean']:.1f} meV/atom).")
+    n_extrap_picked = sum(extrap[i] for i in picked)
+    if n_extrap_picked:
+        loeo = stability_model_skill("leave_one_element_out")["median_ae"]
+        lines.append(
+            f"{n_extrap_picked} of the picks' E_hull are extrapolations, whose error is larger "
+            f"(median absolute error {loeo['mean']:.1f} ± {loeo['std']:.1f} meV/atom for an "
+            "element left out of the DFT data)."
+        )
+    lines.append("Predicted E_hull of the picks: " + "; ".join(
+        f"{rows[i]['composition']} "
+        + (f"{ehull[i]:.1f} meV/atom" if np.isfinite(ehull[i]) else "none")
+        + (" (extrapolated)" if extrap[i] else "") for i in picked) + ".")
+    return " ".join(lines)
+
+
+def _explain(rows, picked, p, std, has_std, tie_sigma, n_tied_first, sets, cols, n,
+             by_ehull=False) -> str:
     best = int(np.argmax(p))
     lines = []
     if has_std:
@@ -213,7 +351,12 @@ def _explain(rows, picked, p, std, has_std, tie_sigma, n_tied_first, sets, cols,
             "and the candidates were taken in order of probability."
         )
     n_sets = len({sets[i] for i in picked})
-    if n_tied_first > 1:
+    if n_tied_first > 1 and by_ehull:
+        lines.append(
+            f"Among tied candidates the predicted E_hull and the dopant sets decide (the "
+            f"{len(picked)} picks use {n_sets} distinct M-site element sets), as follows."
+        )
+    elif n_tied_first > 1:
         lines.append(
             f"Among tied candidates the pick goes first to different dopant sets (the {len(picked)} "
             f"picks use {n_sets} distinct M-site element sets), then to the largest spread in "
@@ -237,8 +380,26 @@ def tied_groups(probabilities: Iterable[float], stds: Iterable[float], tie_sigma
     t = 0
     while remaining:
         b = remaining[0]
-        tied = [i for i in remaining if p[b] - p[i] <= tie_sigma * math.hypot(s[b], s[i]) + 1e-12]
+        rest = np.array(remaining)
+        tied = rest[tied_with_best(p[b], s[b], p[rest], s[rest], tie_sigma)]
         tiers[tied] = t
-        remaining = [i for i in remaining if i not in tied]
+        remaining = [i for i in remaining if tiers[i] < 0]
         t += 1
     return tiers
+
+
+def tied_with_best(p_best: float, std_best: float, p, std, tie_sigma: float = 1.0) -> np.ndarray:
+    """Which probabilities are tied with the best: p_best - p <= tie_sigma * hypot(std_best, std).
+
+    The tie rule of :func:`tied_groups` and :func:`select_diverse`, vectorised (NaN std = 0), so
+    that the enumeration's keep (``screen_candidates(tie_break="ehull")``) uses the same one.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, one per entry of ``p``.
+    """
+    p = np.asarray(p, float)
+    std = np.nan_to_num(np.asarray(std, float))
+    s_best = 0.0 if not math.isfinite(std_best) else float(std_best)
+    return p_best - p <= tie_sigma * np.hypot(s_best, std) + 1e-12

@@ -86,7 +86,8 @@ def check_enumeration(rules: Mapping[str, Any]) -> None:
 
 
 def enumerate_and_score(
-    rules: Mapping[str, Any], keep: int, max_ehull: float | None = None
+    rules: Mapping[str, Any], keep: int, max_ehull: float | None = None,
+    tie_break: str = "ehull",
 ) -> tuple[list[dict], dict]:
     """Enumerate compositions and score them all with the default gate (vectorised).
 
@@ -95,14 +96,21 @@ def enumerate_and_score(
     rules
         Keyword arguments of ``EnumerationRules``.
     keep
-        Number of best-scored in-domain compositions to return.
+        Number of in-domain compositions to return.
+    max_ehull
+        Second gate on the predicted E_hull(1000 K), meV/atom (None: off).
+    tie_break
+        How the ``keep`` are chosen (``enumeration.screen_candidates``): ``"ehull"`` keeps,
+        among the compositions tied in probability with the best, those with the lowest
+        predicted E_hull (DFT-covered elements first); ``"probability"`` the most probable.
 
     Returns
     -------
     records
-        Up to ``keep`` scored compositions inside the applicability domain, best first.
+        Up to ``keep`` scored compositions inside the applicability domain, in the kept order.
     summary
-        ``n_enumerated`` and ``n_in_domain`` over the whole enumeration.
+        ``n_enumerated`` and ``n_in_domain`` over the whole enumeration, ``tie_break`` (the
+        rule used) and, for ``"ehull"``, ``n_tied`` (compositions tied with the best).
     """
     classifier = _stage("classifier", "synthesizability classifier")
     enumeration = _stage("enumeration", "composition enumeration")
@@ -117,10 +125,12 @@ def enumerate_and_score(
 
     frame = enumeration.screen_candidates(
         enumeration_rules(rules), gate=gate, top=keep, in_domain_only=True, progress=progress,
-        max_ehull=max_ehull,
+        max_ehull=max_ehull, tie_break=tie_break,
     )
-    counts = ("n_enumerated", "n_in_domain") + (("n_ehull_pass",) if max_ehull is not None else ())
+    counts = ("n_enumerated", "n_in_domain", "n_tied") + (
+        ("n_ehull_pass",) if max_ehull is not None else ())
     summary = {k: int(frame.attrs[k]) for k in counts if frame.attrs.get(k) is not None}
+    summary["tie_break"] = frame.attrs["tie_break"]
     return _records(frame), summary
 
 

@@ -21,10 +21,12 @@ from nasicon_workflows.errors import InvalidCompositionError
 __all__ = [
     "STABILITY_CITATION",
     "STABILITY_DATA_FILE",
+    "STABILITY_METRICS_FILE",
     "RejectedRow",
     "StabilityData",
     "load_stability_data",
     "stability_data_sha256",
+    "stability_model_skill",
 ]
 
 STABILITY_DATA_FILE = "ouyang2021_nasicon_ehull_1000K.csv"
@@ -32,6 +34,45 @@ STABILITY_CITATION = (
     "Ouyang et al., Synthetic accessibility and stability rules of NASICONs, Nat. Commun. 2021, "
     "12, 5752, DOI 10.1038/s41467-021-26006-3 (data: NASICON_Predictor_Data, MIT licence)"
 )
+
+
+#: The stability model's cross-validated metrics (``python -m nasicon_workflows.stability.evaluation
+#: --json``), shipped so that the library can quote them; the same bytes as
+#: ``docs/stability_evaluation/metrics.json`` (a packaging test checks it).
+STABILITY_METRICS_FILE = "stability_metrics.json"
+
+
+def stability_model_skill(
+    protocol: str = "grouped_mset", model: str = "hist_gradient_boosting"
+) -> dict[str, dict[str, float]]:
+    """Measured skill of the stability model under one validation protocol.
+
+    Parameters
+    ----------
+    protocol
+        ``"random"``, ``"grouped_mset"`` (unseen M-cation combinations, the default: the case of
+        an enumerated composition whose elements the DFT data cover) or
+        ``"leave_one_element_out"``.
+    model
+        Estimator of the evaluation (``hist_gradient_boosting`` is the shipped model).
+
+    Returns
+    -------
+    dict
+        ``{"mae", "median_ae", "r2", "spearman"}`` each ``{"mean", "std", "n"}`` over test folds
+        (errors in meV/atom), plus ``"protocol"``: the evaluation's protocol settings.
+
+    Raises
+    ------
+    KeyError
+        An unknown protocol or model.
+    """
+    import json
+
+    path = resources.files("nasicon_workflows.data").joinpath(STABILITY_METRICS_FILE)
+    metrics = json.loads(path.read_text(encoding="utf-8"))
+    return {**metrics["models"][model][protocol],
+            "protocol": {"name": protocol, **metrics["protocol"]}}
 
 
 def _path():

@@ -318,3 +318,48 @@ def test_evaluate_compares_measured_with_a_screens_predictions(monkeypatch, tmp_
     assert by_name["BVSE E_3D (eV)"]["rho"] == pytest.approx(1.0)
     assert by_name["KMC Ea (eV)"]["rho"] == pytest.approx(-0.5)
     assert by_name["KMC Ea (eV)"]["n"] == 3 and by_name["KMC Ea (eV)"]["ci_low"] is not None
+
+
+def test_tie_break_is_one_option_of_enumerate_and_screen_and_reaches_the_enumeration(
+        monkeypatch):
+    from nasicon_workflows.cli.enumeration_options import EnumerationOptions
+    from nasicon_workflows.screen import stages
+    from nasicon_workflows.screen.cli import add_arguments, maker_from_args
+    from nasicon_workflows.screen.gate import classify_candidates
+
+    assert EnumerationOptions.from_args(_parse(add_arguments, [])).tie_break == "ehull"
+    for register in (add_arguments, EnumerationOptions.add_arguments):
+        args = _parse(register, ["--tie-break", "probability"])
+        assert EnumerationOptions.from_args(args).tie_break == "probability"
+    maker, _ = maker_from_args(_parse(add_arguments, ["--tie-break", "probability",
+                                                      "--relax", "none"]))
+    assert maker.tie_break == "probability" and maker.settings()["tie_break"] == "probability"
+
+    seen = []
+
+    def enumerate_and_score(rules, keep, max_ehull=None, tie_break="ehull"):
+        seen.append(tie_break)
+        return ([{"composition": "Na3.5Zr1.5Sc0.5Si2PO12", "probability": 0.9}],
+                {"n_enumerated": 1, "n_in_domain": 1, "tie_break": tie_break})
+
+    monkeypatch.setattr(stages, "enumerate_and_score", enumerate_and_score)
+    monkeypatch.setattr(stages, "classifier_summary", lambda: {"model_name": "stand-in"})
+    for tie_break in ("ehull", "probability"):
+        doc = classify_candidates.original(None, {}, 5, None, tie_break=tie_break)
+        assert doc.enumeration["tie_break"] == tie_break
+    assert seen == ["ehull", "probability"]
+
+
+def test_report_says_how_the_enumerated_list_was_kept():
+    from nasicon_workflows.screen.documents import ScreeningResult
+    from nasicon_workflows.screen.report import render_report
+
+    scored = [GateRecord(composition="Na3.5Zr1.5Sc0.5Si2PO12", probability=0.9)]
+    base = {"mode": "enumerated", "rules": {}, "n_enumerated": 10, "n_in_domain": 8}
+    tied = render_report(ScreeningResult(
+        scored=scored, enumeration={**base, "tie_break": "ehull", "n_tied": 7}))
+    assert "The 1 kept compositions (of the 7 tied in probability with the best" in tied
+    assert "lowest predicted E_hull(1000 K), DFT-covered elements first" in tied
+    old = render_report(ScreeningResult(
+        scored=scored, enumeration={**base, "tie_break": "probability"}))
+    assert "The 1 best-scored compositions are listed" in old and "tied in probability" not in old

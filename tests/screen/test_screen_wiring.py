@@ -19,6 +19,7 @@ from nasicon_workflows.screen import stages
 from nasicon_workflows.screen.candidate import MAX_CONTINUATIONS, certified_criterion
 from nasicon_workflows.screen.cli import main as screen_main
 from nasicon_workflows.screen.documents import GateRecord
+from nasicon_workflows.screen.errors import ScreenInputError
 from nasicon_workflows.screen.flow import ScreeningFlowMaker, check_realisable
 from nasicon_workflows.screen.gate import select_candidates, select_candidates_explained
 from nasicon_workflows.screen.runner import run_screen
@@ -296,3 +297,41 @@ def test_selection_explanation_reaches_results_and_reports(calls, monkeypatch, t
     assert explanation in (out / "report.md").read_text()
     html = (out / "report.html").read_text()
     assert "<html" in html.lower() and "tied" in html
+
+
+def test_ehull_reasons_reach_results_and_reports(calls, monkeypatch, tmp_path):
+    """With the stability model's E_hull on the records, the tie is ordered by it and the
+    reasons and explanation say so in results.json and report.md."""
+    records = {r.composition: r for r in _plateau()}
+    # the lowest E_hull belongs to the Lu row, absent from the DFT data: not the first pick
+    ehull = dict(zip(records, (9.0, 8.0, 7.0, 6.0, 5.0, 1.0, 3.0)))
+
+    def score(formulas):
+        return [{**records[f].descriptors, "composition": f,
+                 "probability": records[f].probability, "probability_std": 0.02, "label": 1,
+                 "in_domain": True, "domain_reason": None, "entropy_class": "medium",
+                 "ehull_1000K_meV_per_atom": ehull[f],
+                 "ehull_note": "elements absent from the DFT stability data: Lu"
+                 if "Lu" in f else ""}
+                for f in formulas]
+
+    monkeypatch.setattr(stages, "score_compositions", score)
+    out = tmp_path / "s"
+    run = run_screen(ScreeningFlowMaker(threshold=0.5, top=2, orderings=1, relax="none"),
+                     out, list(records))
+    first_in = "Na3.5Zr1.5In0.5Si2PO12"
+    results = json.loads((out / "results.json").read_text())
+    rows = {r["composition"]: r for r in results["settings"]["selection"]["rows"]}
+    assert rows[first_in]["pick_order"] == 1
+    assert "predicted E_hull 3.0 meV/atom, lowest of the 6 tied candidates with DFT-covered" \
+        in rows[first_in]["reason"]
+    scored = {r["composition"]: r for r in results["scored"]}
+    assert "predicted E_hull 3.0 meV/atom" in scored[first_in]["reason"]
+    lu = next(c for c in records if "Lu" in c)
+    assert scored[lu]["ehull_note"].startswith("elements absent")
+    report = (out / "report.md").read_text()
+    assert run.result.settings["selection"]["explanation"] in report
+    assert "predicted E_hull(1000 K)" in report and "picked as explained below" in report
+    assert run.result.settings["tie_break"] == "ehull"
+    with pytest.raises(ScreenInputError, match="tie_break must be 'ehull' or 'probability'"):
+        ScreeningFlowMaker(tie_break="noise", relax="none")

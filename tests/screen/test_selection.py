@@ -97,3 +97,111 @@ def test_gate_records_with_descriptor_dicts_are_accepted():
     ]
     sel = select_diverse(records, n=2)
     assert sel.selected == [PLATEAU[0][0], PLATEAU[4][0]]
+
+
+# --------------------------------------------------------------------------- E_hull inside a tie
+# Five tied rows (std 0.1 >> their 0.004 spread). Lu is absent from the DFT stability data, so
+# the Lu row's E_hull is an extrapolation even though it is the lowest.
+TIE = [
+    # formula, p, predicted E_hull (meV/atom), ehull_note
+    ("Zr1Ga0.25Sc0.25Hf0.5Si2PO12", 0.902, 9.0, ""),
+    ("Zr1Ti0.5Lu0.5Si2PO12", 0.901, 1.0, "elements absent from the DFT stability data: Lu"),
+    ("Zr1Ga0.5Sc0.25Hf0.25Si2PO12", 0.900, 4.0, ""),
+    ("Zr1.25Mg0.25Ti0.5Si2PO12", 0.899, 12.0, ""),
+    ("Zr1Ga0.25Sc0.5Hf0.25Si2PO12", 0.898, 3.0, ""),
+]
+
+
+def _tie_frame(ehull=True):
+    frame = _frame([(c, p) for c, p, _, _ in TIE], 0.1)
+    if ehull:
+        frame["ehull_1000K_meV_per_atom"] = [e for _, _, e, _ in TIE]
+        frame["ehull_note"] = [n for _, _, _, n in TIE]
+    return frame
+
+
+def test_a_tie_is_ordered_by_ehull_with_dft_covered_rows_first():
+    sel = select_diverse(_tie_frame(), n=1)
+    # not the most probable (9.0) nor the lowest E_hull (1.0, extrapolated): the lowest covered
+    assert sel.selected == [TIE[4][0]]
+    row = next(r for r in sel.rows if r["picked"])
+    assert "predicted E_hull 3.0 meV/atom, lowest of the 4 tied candidates with DFT-covered" \
+        in row["reason"]
+    assert sel.settings["ehull_order"] is True
+    # every tied row covered by the DFT data: the extrapolated one is only taken when alone
+    only_lu = select_diverse(_tie_frame().iloc[[1]], n=1)
+    assert "an extrapolation" in only_lu.rows[0]["reason"]
+
+
+def test_diversity_still_wins_over_ehull():
+    sel = select_diverse(_tie_frame(), n=3)
+    # pick 2: TIE[2] (4.0 meV/atom) shares Ga-Sc-Hf-Zr with pick 1 (Jaccard 1); the Lu and Mg
+    # rows share only Zr/Ti: least similar wins, then DFT-covered before extrapolated
+    sets = {c: {el for el in ("Ga", "Sc", "Hf", "Ti", "Lu", "Mg", "Zr") if el in c}
+            for c, *_ in TIE}
+
+    def jaccard(a, b):
+        return len(sets[a] & sets[b]) / len(sets[a] | sets[b])
+
+    first = TIE[4][0]
+    candidates = sorted((jaccard(c, first), bool(note), e, c) for c, _, e, note in TIE
+                        if c != first)
+    assert sel.selected[:2] == [first, candidates[0][3]] == [first, TIE[3][0]]
+    assert sel.selected[2] == TIE[1][0]  # different set from both picks, despite extrapolation
+    reason = next(r["reason"] for r in sel.rows if r["pick_order"] == 2)
+    # the Mg and Lu rows are equally dissimilar (1/6): the DFT-covered one is taken
+    assert "dopant-set similarity 0.17 to its nearest pick (as low for 1 other" in reason
+    assert "predicted E_hull 12.0 meV/atom, the only one with DFT-covered elements of the 2" \
+        in reason
+
+
+def test_without_ehull_the_order_is_unchanged():
+    plain = select_diverse(_tie_frame(ehull=False), n=3)
+    nan = _tie_frame(ehull=False)
+    nan["ehull_1000K_meV_per_atom"] = float("nan")
+    with_nan = select_diverse(nan, n=3)
+    assert with_nan.selected == plain.selected
+    assert with_nan.explanation == plain.explanation
+    assert [r["reason"] for r in with_nan.rows] == [r["reason"] for r in plain.rows]
+    assert plain.selected[0] == TIE[0][0]  # most probable first, as before
+    assert "E_hull" not in plain.explanation
+
+
+def test_the_explanation_quotes_the_ehull_order_and_the_models_error():
+    from nasicon_workflows.stability.data import stability_model_skill
+
+    mae = stability_model_skill("grouped_mset")["median_ae"]["mean"]
+    sel = select_diverse(_tie_frame(), n=3)
+    assert "predicted E_hull(1000 K)" in sel.explanation
+    assert f"median absolute error {mae:.1f}" in sel.explanation
+    # picks at 3.0, 12.0 and 1.0 meV/atom: spread 11.0 > the median error (5.3)
+    assert "spans 1.0 to 12.0 meV/atom (spread 11.0), which exceeds" in sel.explanation
+    two = select_diverse(_tie_frame().iloc[[2, 4]], n=2)  # 4.0 and 3.0: spread 1.0
+    assert "(spread 1.0), which does not exceed" in two.explanation
+    assert "The pick's predicted E_hull is" not in two.explanation
+    assert "1 of the picks' E_hull are extrapolations" in sel.explanation
+    assert "extrapolations" not in two.explanation
+    assert "1 have an extrapolated E_hull" in sel.explanation
+
+
+def test_gate_records_carry_ehull_reasons_into_the_screen_selection():
+    from nasicon_workflows.screen.documents import GateRecord
+    from nasicon_workflows.screen.gate import select_candidates_explained
+
+    frame = _tie_frame()
+    records = [GateRecord(composition=r["composition"], probability=r["probability"],
+                          probability_std=r["probability_std"], in_domain=True,
+                          ehull_1000K_meV_per_atom=r["ehull_1000K_meV_per_atom"],
+                          ehull_note=r["ehull_note"],
+                          descriptors={k: r[k] for k in ("ionic_radius_pm", "electronegativity",
+                                                         "valence", "entropy_R")})
+               for r in frame.to_dict(orient="records")]
+    out, selection = select_candidates_explained(records, threshold=0.5, top=2)
+    picked = {r.composition: r.reason for r in out if r.selected}
+    assert set(picked) == {TIE[4][0], TIE[3][0]}
+    assert "predicted E_hull 3.0 meV/atom" in picked[TIE[4][0]]
+    assert "predicted E_hull" in selection["explanation"]
+    # a composition's missing note is derived from its elements (Lu: absent from the DFT data)
+    records[1].ehull_note = None
+    out, _ = select_candidates_explained(records, threshold=0.5, top=1)
+    assert [r.composition for r in out if r.selected] == [TIE[4][0]]
