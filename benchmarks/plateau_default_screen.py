@@ -12,7 +12,7 @@ option: the paper's dopant pool on the 0.25 grid, 2-5 cations, Zr required, M-si
   predicted E_hull(1000 K), DFT-covered elements first) and the E_hull order inside the tie.
 
 For the kept 100 and the picks of each it prints the probability and probability_std ranges,
-how many are tied with the best (|p_best - p| <= hypot(std_best, std)), the predicted E_hull
+how many are tied with the best (p_best - p <= std_best), the predicted E_hull
 range and median, how many E_hull are extrapolations, the distinct M-element sets and cation
 counts; then the overlap of the two, the enumeration time of both keeps (alternating repeats,
 ratio new / old) and the load average. No relaxation, nothing written.
@@ -33,8 +33,10 @@ import numpy as np
 
 
 def _summary(records, best, tie_sigma=1.0) -> dict:
+    from itertools import combinations
+
     from nasicon_workflows.composition import NasiconComposition
-    from nasicon_workflows.screen.selection import tied_with_best
+    from nasicon_workflows.screen.selection import m_site_similarity, tied_with_best
 
     p = np.array([r.probability for r in records])
     s = np.array([r.probability_std for r in records], float)
@@ -46,9 +48,11 @@ def _summary(records, best, tie_sigma=1.0) -> dict:
         "n": len(records),
         "probability_range": [round(float(p.min()), 4), round(float(p.max()), 4)],
         "probability_std_range": [round(float(s.min()), 4), round(float(s.max()), 4)],
-        "n_tied_with_best": int(tied_with_best(best[0], best[1], p, s, tie_sigma).sum()),
-        # a stricter reading of "as good as the best": within the best's own std
-        "n_within_best_std": int((best[0] - p <= best[1]).sum()),
+        "n_tied_with_best": int(tied_with_best(best[0], best[1], p, tie_sigma).sum()),
+        # look-alikes: the largest M-site similarity (elements and amounts) of any two rows
+        "max_pairwise_m_site_similarity": round(max(
+            (m_site_similarity(a.m_site, b.m_site) for a, b in combinations(comps, 2)),
+            default=float("nan")), 3),
         "ehull_range_meV_per_atom": [round(float(e.min()), 2), round(float(e.max()), 2)],
         "ehull_median_meV_per_atom": round(float(np.median(e)), 2),
         "n_ehull_extrapolated": sum(bool(r.ehull_note) for r in records),
@@ -183,7 +187,10 @@ def main() -> int:
                       f"E_hull {d['ehull_range_meV_per_atom']} median "
                       f"{d['ehull_median_meV_per_atom']}, extrapolated "
                       f"{d['n_ehull_extrapolated']}, sets {d['n_distinct_m_element_sets']}, "
-                      f"cations {d['cation_counts']}")
+                      f"cations {d['cation_counts']}, max pairwise M-site similarity "
+                      f"{d['max_pairwise_m_site_similarity']}, elements {d['element_share']}")
+                if part == "picks":
+                    print(f"  picks: {', '.join(d['compositions'])}")
         print(f"enumeration median {out['enumeration_median_s']} s, new/old "
               f"{out['ratio_new_over_old']}, load {load_before} -> {load_after}")
     return 0

@@ -422,7 +422,7 @@ def screen_candidates(
         the next by probability when fewer are tied. A gate without ``probability_std`` falls
         back to ``"probability"`` (``attrs["tie_break"]`` says which was used).
     tie_sigma
-        Tie width in combined standard deviations (``tie_break="ehull"``).
+        Tie width in standard deviations of the best probability (``tie_break="ehull"``).
 
     Returns
     -------
@@ -478,11 +478,15 @@ def screen_candidates(
 
 
 def _scored_chunks(rules, gate, chunk_size, in_domain_only, progress, max_ehull, extra=False):
-    """(chunk, scored arrays, eligibility mask, serial of the chunk's first row) of the stream."""
+    """(chunk, scored arrays, eligibility mask, serial of the chunk's first row) of the stream.
+
+    ``extra``: also the predicted E_hull and whether it is an extrapolation (the tie keep needs
+    them; the per-row probability_std it does not: the tie is set by the best's own std).
+    """
     n_seen = 0
     for chunk in enumerate_candidates(rules, chunk_size):
         scored = gate.score_arrays(chunk.amounts, chunk.elements, chunk.si, max_ehull=max_ehull,
-                                   with_std=extra, with_ehull=extra)
+                                   with_ehull=extra)
         ok = scored["in_domain"] if in_domain_only else np.ones(len(chunk), bool)
         yield chunk, scored, ok & scored["ehull_pass"], n_seen
         n_seen += len(chunk)
@@ -558,7 +562,7 @@ def _keep_tie(rules, gate, top, chunk_size, in_domain_only, progress, max_ehull,
     for chunk, scored, ok, start in _scored_chunks(rules, gate, chunk_size, in_domain_only,
                                                    progress, max_ehull, extra=True):
         p = scored["probability"]
-        tied = ok & tied_with_best(best[0], best[1], p, scored["probability_std"], tie_sigma)
+        tied = ok & tied_with_best(best[0], best[1], p, tie_sigma)
         n_tied += int(tied.sum())
         ehull = np.nan_to_num(scored["ehull_1000K_meV_per_atom"], nan=np.inf)
         extrap, outside = scored["ehull_extrapolated"], ~scored["in_domain"]

@@ -189,7 +189,7 @@ class EnumerationOptions:
         only compositions at or below it are ranked (``enumerate``) or computed (``screen``).
     tie_break
         How the top / kept compositions are chosen: ``"ehull"`` keeps, among those tied in
-        probability with the best (within one combined standard deviation), the lowest
+        probability with the best (within the best's standard deviation), the lowest
         predicted E_hull, DFT-covered elements first; ``"probability"`` the most probable.
     """
 

@@ -79,7 +79,7 @@ class ScreeningFlowMaker(Maker):
         cover many more; their count is reported).
     tie_break
         Which ``keep_scored`` are kept: ``"ehull"`` (default) keeps, among the compositions
-        tied in probability with the best within one combined standard deviation, those with
+        tied in probability with the best within the best's standard deviation, those with
         the lowest predicted E_hull(1000 K), DFT-covered elements first (the probability
         cannot order a tie; docs/selection_report.md); ``"probability"`` the most probable
         (the previous behaviour). Gates without ``probability_std`` use ``"probability"``.

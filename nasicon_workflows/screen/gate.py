@@ -148,8 +148,9 @@ def select_candidates_explained(
     Compositions in the domain with probability >= ``threshold`` pass. When more pass than
     ``top`` and the gate gave a ``probability_std``, the picks are made by
     :func:`~nasicon_workflows.screen.selection.select_diverse`: probabilities within
-    ``tie_sigma`` combined standard deviations are tied and ties are broken for different dopant
-    sets and spread in descriptor space (docs/selection_report.md). Without a
+    ``tie_sigma`` standard deviations of the best's probability are tied and ties are broken by
+    predicted E_hull, for different M sites and for spread in descriptor space
+    (docs/selection_report.md). Without a
     ``probability_std`` the ``top`` most probable are taken.
 
     Returns

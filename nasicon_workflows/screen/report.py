@@ -186,7 +186,7 @@ def render_report(
             f"Compositions enumerated with rules {json.dumps(enum.get('rules', {}), default=str)}; "
             + ", ".join(f"{k} = {v}" for k, v in enum.items() if k not in ("mode", "rules"))
             + (f". The {len(scored)} kept compositions (of the {enum.get('n_tied')} tied in "
-               "probability with the best within one combined standard deviation, those with "
+               "probability with the best within its standard deviation, those with "
                "the lowest predicted E_hull(1000 K), DFT-covered elements first) are listed in "
                "results.json." if enum.get("tie_break") == "ehull" else
                f". The {len(scored)} best-scored compositions are listed in results.json.")

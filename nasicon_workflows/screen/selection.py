@@ -6,17 +6,23 @@ picks by noise, and the winners are near-duplicates of one chemistry. :func:`sel
 instead
 
 1. groups the candidates into *tiers*: the most probable remaining candidate and every candidate
-   whose probability is within ``tie_sigma`` combined standard deviations of it,
-   |p_best - p_i| <= tie_sigma * sqrt(std_best^2 + std_i^2), are tied;
+   whose probability lies within ``tie_sigma`` of the best's own standard deviation,
+   p_best - p_i <= tie_sigma * std_best, are tied (the best's uncertainty says which
+   probabilities it cannot be told apart from; a combined sqrt(std_best^2 + std_i^2) would let
+   a row tie with the best because it is itself uncertain, and then an E_hull order picked the
+   gate's least certain rows);
 2. fills the requested number of picks tier by tier; inside a tier it picks greedily for
-   diversity: first the most probable candidate, then repeatedly the one whose M-site dopant set
-   differs most from every set already picked (smallest Jaccard similarity to its nearest pick),
+   diversity: first the most probable candidate, then repeatedly the one whose M site differs
+   most from every pick (smallest :func:`m_site_similarity` to its nearest pick: the mean of
+   the element-set Jaccard similarity and the weighted Jaccard similarity of the amounts, so
+   that Zr0.25Hf1.25Mg0.25Sn0.25 and Zr0.25Hf1.25Sc0.25In0.25, which share most of their M
+   site, count as alike although their element sets differ),
    then the one farthest from the picks in the standardised descriptor space (max-min distance,
    Gonzalez, Theor. Comput. Sci. 1985, 38, 293), then the more probable;
    when the rows carry the stability model's predicted ``ehull_1000K_meV_per_atom``, the
    probability (tied) no longer orders a tier, the predicted E_hull does: the first pick is the
    lowest E_hull among tied rows whose E_hull is not an extrapolation (empty ``ehull_note``;
-   extrapolated rows come after), later picks go to the least similar dopant set, then to
+   extrapolated rows come after), later picks go to the least similar M site, then to
    (extrapolated?, E_hull), then to descriptor distance, then to probability;
 3. returns, with the picks, one row per considered candidate (tier, tie, pick order, reason) and
    a plain-language explanation of how the pick was made, for the report.
@@ -58,10 +64,28 @@ class Selection(BaseModel):
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
-def _m_site_elements(formula: str) -> frozenset[str]:
+def _m_site_amounts(formula: str) -> dict[str, float]:
     from nasicon_workflows.composition import NasiconComposition
 
-    return frozenset(NasiconComposition.from_formula(formula).m_site)
+    return {el: float(x) for el, x in NasiconComposition.from_formula(formula).m_site.items()}
+
+
+def m_site_similarity(a: dict[str, float], b: dict[str, float]) -> float:
+    """Similarity of two M sites: the mean of the element-set Jaccard similarity and the weighted
+    Jaccard (Ruzicka) similarity of the amounts, sum(min) / sum(max).
+
+    1 for equal M sites, 0 for M sites without a common element. Elements and amounts count
+    equally: Zr1.5Ga0.25Sc0.25 and Zr1Ga0.5Sc0.5 (same elements) are more alike (0.80) than
+    Zr1.5Ga0.25Sc0.25 and Zr1.5In0.5 (0.43), and two compositions that share most of their M-site
+    amount are alike although their minor dopants differ (Zr0.25Hf1.25Mg0.25Sn0.25 and
+    Zr0.25Hf1.25Sc0.25In0.25: 0.47, against 0.37 for Zr0.5Sn0.75Hf0.25Sc0.25In0.25 and the first).
+    """
+    elements = set(a) | set(b)
+    top = sum(max(a.get(e, 0.0), b.get(e, 0.0)) for e in elements)
+    if not top:
+        return 1.0
+    weighted = sum(min(a.get(e, 0.0), b.get(e, 0.0)) for e in elements) / top
+    return 0.5 * (len(set(a) & set(b)) / len(elements) + weighted)
 
 
 def _records(candidates: Any) -> list[dict[str, Any]]:
@@ -108,7 +132,7 @@ def select_diverse(
     n
         Number of candidates to pick.
     tie_sigma
-        Probabilities within ``tie_sigma`` combined standard deviations of a tier's best are
+        Probabilities within ``tie_sigma`` standard deviations of a tier's best (its own std) are
         tied (1.0: within one standard deviation).
     descriptor_columns
         Descriptor space of the spread criterion; default the four published descriptors
@@ -145,7 +169,8 @@ def select_diverse(
     std = np.array([_float(r.get(std_column)) for r in rows])
     has_std = bool(np.isfinite(std).any())
     std = np.where(np.isfinite(std), std, 0.0)
-    sets = [_m_site_elements(str(r["composition"])) for r in rows]
+    amounts = [_m_site_amounts(str(r["composition"])) for r in rows]
+    sets = [frozenset(a) for a in amounts]
     cols = [c for c in (descriptor_columns or PUBLISHED_FEATURES)
             if all(np.isfinite(_float(r.get(c))) for r in rows)]
     if cols:
@@ -182,7 +207,7 @@ def select_diverse(
                                                      "tied candidates")
             else:
                 def sim_dist(i: int) -> tuple[float, float]:
-                    sim = max(len(sets[i] & sets[j]) / len(sets[i] | sets[j]) for j in picked)
+                    sim = max(m_site_similarity(amounts[i], amounts[j]) for j in picked)
                     dist = min(float(np.linalg.norm(X[i] - X[j])) for j in picked)
                     return round(sim, 9), round(dist, 9)
 
@@ -193,11 +218,11 @@ def select_diverse(
                 else:
                     choice = min(pool, key=lambda i: (sd[i][0], -sd[i][1], -p[i], i))
                 sim, dist = sd[choice]
-                reason = (f"{head}: dopant-set similarity {sim:.2f} to its nearest pick, "
+                reason = (f"{head}: M-site similarity {sim:.2f} to its nearest pick, "
                           f"descriptor distance {dist:.2f}")
                 if use_ehull:
                     peers = [i for i in pool if sd[i][0] == sim]
-                    reason = (f"{head}: dopant-set similarity {sim:.2f} to its nearest pick "
+                    reason = (f"{head}: M-site similarity {sim:.2f} to its nearest pick "
                               + ("(the least similar of the tie); " if len(peers) == 1 else
                                  f"(as low for {len(peers) - 1} other tied candidate(s)); then ")
                               + _ehull_reason(choice, peers, extrap, ehull, notes,
@@ -302,7 +327,7 @@ def _explain_ehull(text: str, rows, picked, ehull, extrap, tiers) -> str:
         + (f"the other {n_extrap} have an extrapolated E_hull and come after them); "
            if n_extrap else "none is an extrapolation); ")
         + "each later pick goes "
-        "first to the dopant set least similar to the picks, then to the lower predicted E_hull "
+        "first to the M site least similar to the picks (elements and amounts), then to the lower predicted E_hull "
         "(DFT-covered first), then to descriptor spread, then to probability.",
     ]
     if len(values) >= 2:
@@ -342,8 +367,8 @@ def _explain(rows, picked, p, std, has_std, tie_sigma, n_tied_first, sets, cols,
         lines.append(
             f"The gate's best candidate has p = {p[best]:.3f} ± {std[best]:.3f}; "
             f"{n_tied_first} of the {len(rows)} scored candidates lie within {tie_sigma:g} "
-            "combined standard deviation(s) of it and are treated as tied, because ordering them "
-            "by probability would pick by noise."
+            "of its standard deviation(s) below it and are treated as tied, because ordering "
+            "them by probability would pick by noise."
         )
     else:
         lines.append(
@@ -353,13 +378,14 @@ def _explain(rows, picked, p, std, has_std, tie_sigma, n_tied_first, sets, cols,
     n_sets = len({sets[i] for i in picked})
     if n_tied_first > 1 and by_ehull:
         lines.append(
-            f"Among tied candidates the predicted E_hull and the dopant sets decide (the "
+            f"Among tied candidates the predicted E_hull and the M-site similarity decide (the "
             f"{len(picked)} picks use {n_sets} distinct M-site element sets), as follows."
         )
     elif n_tied_first > 1:
         lines.append(
-            f"Among tied candidates the pick goes first to different dopant sets (the {len(picked)} "
-            f"picks use {n_sets} distinct M-site element sets), then to the largest spread in "
+            f"Among tied candidates the pick goes first to the least similar M sites (elements "
+            f"and amounts; the {len(picked)} picks use {n_sets} distinct M-site element sets), "
+            "then to the largest spread in "
             f"descriptor space ({', '.join(cols) or 'no descriptors available'}, standardised), "
             "then to the higher probability."
         )
@@ -381,18 +407,19 @@ def tied_groups(probabilities: Iterable[float], stds: Iterable[float], tie_sigma
     while remaining:
         b = remaining[0]
         rest = np.array(remaining)
-        tied = rest[tied_with_best(p[b], s[b], p[rest], s[rest], tie_sigma)]
+        tied = rest[tied_with_best(p[b], s[b], p[rest], tie_sigma)]
         tiers[tied] = t
         remaining = [i for i in remaining if tiers[i] < 0]
         t += 1
     return tiers
 
 
-def tied_with_best(p_best: float, std_best: float, p, std, tie_sigma: float = 1.0) -> np.ndarray:
-    """Which probabilities are tied with the best: p_best - p <= tie_sigma * hypot(std_best, std).
+def tied_with_best(p_best: float, std_best: float, p, tie_sigma: float = 1.0) -> np.ndarray:
+    """Which probabilities are tied with the best: p_best - p <= tie_sigma * std_best.
 
-    The tie rule of :func:`tied_groups` and :func:`select_diverse`, vectorised (NaN std = 0), so
-    that the enumeration's keep (``screen_candidates(tie_break="ehull")``) uses the same one.
+    The tie rule of :func:`tied_groups` and :func:`select_diverse`, vectorised (a NaN std_best
+    counts as 0), so that the enumeration's keep (``screen_candidates(tie_break="ehull")``) uses
+    the same one.
 
     Returns
     -------
@@ -400,6 +427,5 @@ def tied_with_best(p_best: float, std_best: float, p, std, tie_sigma: float = 1.
         Boolean, one per entry of ``p``.
     """
     p = np.asarray(p, float)
-    std = np.nan_to_num(np.asarray(std, float))
     s_best = 0.0 if not math.isfinite(std_best) else float(std_best)
-    return p_best - p <= tie_sigma * np.hypot(s_best, std) + 1e-12
+    return p_best - p <= tie_sigma * s_best + 1e-12

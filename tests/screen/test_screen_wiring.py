@@ -230,7 +230,7 @@ def test_unconverged_relaxation_is_flagged_in_the_ranking(calls, monkeypatch, tm
 # ---------------------------------------------------------------------- selection
 def _plateau():
     """Five near-duplicates of one chemistry on top, two other chemistries just below, all
-    within one combined standard deviation."""
+    within the best's standard deviation."""
     rows = [
         ("Na3.5Zr1.5Ga0.25Sc0.25Si2PO12", 0.905), ("Na3.75Zr1.25Ga0.25Sc0.5Si2PO12", 0.904),
         ("Na3.75Zr1.25Ga0.5Sc0.25Si2PO12", 0.903), ("Na4Zr1Ga0.5Sc0.5Si2PO12", 0.902),

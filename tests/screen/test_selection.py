@@ -135,24 +135,51 @@ def test_a_tie_is_ordered_by_ehull_with_dft_covered_rows_first():
 
 def test_diversity_still_wins_over_ehull():
     sel = select_diverse(_tie_frame(), n=3)
-    # pick 2: TIE[2] (4.0 meV/atom) shares Ga-Sc-Hf-Zr with pick 1 (Jaccard 1); the Lu and Mg
-    # rows share only Zr/Ti: least similar wins, then DFT-covered before extrapolated
-    sets = {c: {el for el in ("Ga", "Sc", "Hf", "Ti", "Lu", "Mg", "Zr") if el in c}
-            for c, *_ in TIE}
+    # pick 2: TIE[2] (4.0 meV/atom) has pick 1's elements and 1.75 of 2.25 of its M-site amount
+    # (similarity (1 + 0.78) / 2); the Lu and Mg rows share only Zr (element sets 1/6, amounts
+    # 1/3: 0.25): least similar wins, then DFT-covered before extrapolated
+    amounts = {
+        TIE[0][0]: {"Zr": 1, "Ga": 0.25, "Sc": 0.25, "Hf": 0.5},
+        TIE[1][0]: {"Zr": 1, "Ti": 0.5, "Lu": 0.5},
+        TIE[2][0]: {"Zr": 1, "Ga": 0.5, "Sc": 0.25, "Hf": 0.25},
+        TIE[3][0]: {"Zr": 1.25, "Mg": 0.25, "Ti": 0.5},
+        TIE[4][0]: {"Zr": 1, "Ga": 0.25, "Sc": 0.5, "Hf": 0.25},
+    }
 
-    def jaccard(a, b):
-        return len(sets[a] & sets[b]) / len(sets[a] | sets[b])
+    def similarity(a, b):
+        els = set(amounts[a]) | set(amounts[b])
+        lo = sum(min(amounts[a].get(e, 0), amounts[b].get(e, 0)) for e in els)
+        weighted = lo / sum(max(amounts[a].get(e, 0), amounts[b].get(e, 0)) for e in els)
+        return (len(set(amounts[a]) & set(amounts[b])) / len(els) + weighted) / 2
 
     first = TIE[4][0]
-    candidates = sorted((jaccard(c, first), bool(note), e, c) for c, _, e, note in TIE
-                        if c != first)
+    assert similarity(TIE[2][0], first) == pytest.approx((1 + 1.75 / 2.25) / 2)
+    candidates = sorted((round(similarity(c, first), 9), bool(note), e, c)
+                        for c, _, e, note in TIE if c != first)
     assert sel.selected[:2] == [first, candidates[0][3]] == [first, TIE[3][0]]
-    assert sel.selected[2] == TIE[1][0]  # different set from both picks, despite extrapolation
+    # pick 3: the Lu row shares Zr and Ti with pick 2 (0.55) but less than the Ga-Sc-Hf rows
+    # share with pick 1 (0.89), despite its extrapolated E_hull
+    assert sel.selected[2] == TIE[1][0]
     reason = next(r["reason"] for r in sel.rows if r["pick_order"] == 2)
-    # the Mg and Lu rows are equally dissimilar (1/6): the DFT-covered one is taken
-    assert "dopant-set similarity 0.17 to its nearest pick (as low for 1 other" in reason
+    assert "M-site similarity 0.25 to its nearest pick (as low for 1 other" in reason
     assert "predicted E_hull 12.0 meV/atom, the only one with DFT-covered elements of the 2" \
         in reason
+
+
+def test_m_site_similarity_weights_the_amounts():
+    from nasicon_workflows.screen.selection import m_site_similarity
+
+    hf_rich = [{"Zr": 0.25, "Hf": 1.25, "Mg": 0.25, "Sn": 0.25},
+               {"Zr": 0.25, "Hf": 1.25, "Sc": 0.25, "In": 0.25}]
+    # different element sets (set Jaccard 2/6) but most of the M-site amount in common (1.5/2.5)
+    assert m_site_similarity(*hf_rich) == pytest.approx((2 / 6 + 1.5 / 2.5) / 2)
+    hf_poor = {"Zr": 0.5, "Sn": 0.75, "Hf": 0.25, "Sc": 0.25, "In": 0.25}
+    assert m_site_similarity(hf_rich[0], hf_poor) < m_site_similarity(*hf_rich)
+    # same elements, other amounts: more alike than a new element at the same amounts
+    assert m_site_similarity({"Zr": 1.5, "Ga": 0.25, "Sc": 0.25}, {"Zr": 1, "Ga": 0.5, "Sc": 0.5}) \
+        > m_site_similarity({"Zr": 1.5, "Ga": 0.25, "Sc": 0.25}, {"Zr": 1.5, "In": 0.5})
+    assert m_site_similarity(hf_rich[0], hf_rich[0]) == 1.0
+    assert m_site_similarity({"Zr": 2.0}, {"Hf": 2.0}) == 0.0
 
 
 def test_without_ehull_the_order_is_unchanged():
