@@ -149,6 +149,7 @@ def main() -> int:
         "keep_scored": maker.keep_scored, "top": maker.top, "threshold": maker.threshold,
         "n_enumerated": counts["n_enumerated"], "n_in_domain": counts["n_in_domain"],
         "n_tied_with_best_in_enumeration": counts.get("n_tied"),
+        "n_m_element_sets_tied": counts.get("n_tied_sets"),
         "best": {"probability": round(best_p[0], 4), "probability_std": round(best_p[1], 4)},
         "load_before": load_before, "load_after": load_after,
         "enumeration_wall_s": {k: [round(t, 2) for t in v] for k, v in times.items()},

@@ -417,9 +417,10 @@ def screen_candidates(
         so two passes over the (deterministic) stream keep the tie instead: pass 1 finds the
         most probable eligible row inside the applicability domain and its
         ``probability_std``; pass 2 keeps, among the eligible rows tied with it
-        (:func:`~nasicon_workflows.screen.selection.tied_with_best`), the ``top`` with the
-        lowest (outside the domain?, extrapolated E_hull?, predicted E_hull), and fills up with
-        the next by probability when fewer are tied. A gate without ``probability_std`` falls
+        (:func:`~nasicon_workflows.screen.selection.tied_with_best`), one row per M-element set
+        (the set's lowest (outside the domain?, extrapolated E_hull?, predicted E_hull)), the
+        ``top`` sets with the lowest such row; when fewer sets are tied, the other tied rows by
+        the same key, and then the next by probability. A gate without ``probability_std`` falls
         back to ``"probability"`` (``attrs["tie_break"]`` says which was used).
     tie_sigma
         Tie width in standard deviations of the best probability (``tie_break="ehull"``).
@@ -428,12 +429,14 @@ def screen_candidates(
     -------
     pandas.DataFrame
         The columns of :meth:`SynthesizabilityGate.score`. ``"probability"``: sorted by
-        decreasing probability (ties in enumeration order); ``"ehull"``: the tied rows by
-        (extrapolated?, E_hull), then the fill by decreasing probability.
+        decreasing probability (ties in enumeration order); ``"ehull"``: one tied row per M-element
+        set by (extrapolated?, E_hull), then the other tied rows, then the fill by decreasing
+        probability.
         ``attrs["n_enumerated"]``, ``attrs["n_in_domain"]`` and ``attrs["n_ehull_pass"]``
         count the whole stream; ``attrs["tie_break"]`` is the rule used; with ``"ehull"``,
         ``attrs["n_tied"]`` counts the eligible rows tied with the best (``attrs["best"]``:
-        its probability and std, ``attrs["tie_sigma"]``).
+        its probability and std, ``attrs["tie_sigma"]``), ``attrs["n_tied_sets"]`` their
+        M-element sets.
     """
     from nasicon_workflows.classifier.gate import SynthesizabilityGate
 
@@ -456,9 +459,9 @@ def screen_candidates(
         if best is None or not np.isfinite(best[1]):
             tie_break = "probability"  # no uncertainty: nothing but equal probabilities ties
         else:
-            kept, n_tied = _keep_tie(rules, gate, top, chunk_size, in_domain_only, progress,
-                                     max_ehull, best, tie_sigma)
-            extra = {"n_tied": n_tied, "tie_sigma": tie_sigma,
+            kept, n_tied, n_sets = _keep_tie(rules, gate, top, chunk_size, in_domain_only,
+                                             progress, max_ehull, best, tie_sigma)
+            extra = {"n_tied": n_tied, "n_tied_sets": n_sets, "tie_sigma": tie_sigma,
                      "best": {"probability": best[0], "probability_std": best[1]}}
     if tie_break == "probability":
         counts = {k: 0 for k in counts}
@@ -552,11 +555,17 @@ def _best_eligible(rules, gate, chunk_size, in_domain_only, progress, max_ehull,
 
 def _keep_tie(rules, gate, top, chunk_size, in_domain_only, progress, max_ehull, best,
               tie_sigma):
-    """Pass 2: amount rows of the ``top`` tied rows with the lowest (extrapolated?, E_hull),
-    filled with the most probable untied rows; and the number of tied rows."""
+    """Pass 2: amount rows of the ``top`` kept rows, the number of tied rows and of their
+    M-element sets.
+
+    Kept: the tied row with the lowest (outside?, extrapolated?, E_hull) of each M-element set,
+    sets ordered by that row (so the list holds different chemistries, not the variants of the
+    most stable one); then, when fewer sets are tied than ``top``, the other tied rows by the same
+    key; then the most probable untied rows."""
     from nasicon_workflows.screen.selection import tied_with_best
 
     tied_heap: list[tuple] = []  # min-heap of (-outside, -extrapolated, -E_hull, -serial, row)
+    set_best: dict[tuple, tuple] = {}  # M-element set -> (key, row) of its best tied row
     fill_heap: list[tuple] = []  # min-heap of (probability, -serial, row)
     n_tied = 0
     for chunk, scored, ok, start in _scored_chunks(rules, gate, chunk_size, in_domain_only,
@@ -567,9 +576,16 @@ def _keep_tie(rules, gate, top, chunk_size, in_domain_only, progress, max_ehull,
         ehull = np.nan_to_num(scored["ehull_1000K_meV_per_atom"], nan=np.inf)
         extrap, outside = scored["ehull_extrapolated"], ~scored["in_domain"]
         cand = np.nonzero(tied)[0]
-        if len(cand) > top:  # only the chunk's own lowest can enter the global lowest
-            cand = cand[np.lexsort((ehull[cand], extrap[cand], outside[cand]))[:top]]
-        for i in cand:
+        cand = cand[np.lexsort((ehull[cand], extrap[cand], outside[cand]))]  # best first
+        # the best row of each M-element set (first occurrence in the sorted order)
+        present = chunk.amounts[cand] > 0
+        _, first = np.unique(present, axis=0, return_index=True)
+        for i in cand[np.sort(first)]:
+            key = (int(outside[i]), int(extrap[i]), float(ehull[i]), start + int(i))
+            m_set = tuple(np.nonzero(chunk.amounts[i] > 0)[0])
+            if m_set not in set_best or key < set_best[m_set][0]:
+                set_best[m_set] = (key, tuple(chunk.amounts[i]))
+        for i in cand[:top]:  # only the chunk's own lowest can enter the global lowest
             _push(tied_heap, (-int(outside[i]), -int(extrap[i]), -float(ehull[i]),
                               -(start + int(i)), tuple(chunk.amounts[i])), top)
         if n_tied < top:  # the fill can only be needed while fewer than top are tied
@@ -577,6 +593,11 @@ def _keep_tie(rules, gate, top, chunk_size, in_domain_only, progress, max_ehull,
             rest = rest[np.argsort(-p[rest], kind="stable")[:top]]
             for i in rest:
                 _push(fill_heap, (float(p[i]), -(start + int(i)), tuple(chunk.amounts[i])), top)
-    kept = [t[4] for t in sorted(tied_heap, reverse=True)]
+    # one composition per M-element set first (the set's lowest key), sets by that key; then,
+    # if fewer sets than ``top`` are tied, the other tied rows by key; then the fill
+    kept = [row for _, row in sorted(set_best.values())[:top]]
+    taken = set(kept)
+    kept += [t[4] for t in sorted(tied_heap, reverse=True) if t[4] not in taken][
+        : top - len(kept)]
     kept += [f[2] for f in sorted(fill_heap, reverse=True)][: top - len(kept)]
-    return kept, n_tied
+    return kept, n_tied, len(set_best)

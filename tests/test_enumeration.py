@@ -231,24 +231,36 @@ def _every_row(gate, rules):
     unseen = [el in ("Lu", "Tm") for el in chunk.elements]
     extrap = (chunk.amounts[:, unseen] > 0).any(axis=1)
     formulas = [c.formula for c in chunk.compositions()]
+    scored["m_set"] = [tuple(np.nonzero(row > 0)[0]) for row in chunk.amounts]
     return scored, extrap, formulas
 
 
-# 38 rows tied with the best within its own std, 19 of them DFT-covered: 5 takes covered rows
-# only, 25 mixes covered and extrapolated ones, 60 needs the fill by probability
-@pytest.mark.parametrize("top", [5, 25, 60])
+# 38 rows tied with the best within its own std, in 18 M-element sets, 19 rows DFT-covered: 5
+# takes one row of each of the 5 best sets, 25 and 30 run past the 18 sets into the other tied
+# rows, 60 needs the fill by probability
+@pytest.mark.parametrize("top", [5, 25, 30, 60])
 def test_ehull_keep_returns_the_tied_rows_with_lowest_ehull(gp_gate, top):
     scored, extrap, formulas = _every_row(gp_gate, TIE_RULES)
     p, s, e = scored["probability"], scored["probability_std"], scored["ehull_1000K_meV_per_atom"]
     inside = np.nonzero(scored["in_domain"])[0]
     b = inside[np.argmax(p[inside])]
     tied = [i for i in inside if p[b] - p[i] <= s[b] + 1e-12]  # within the best's own std
-    expected = sorted(tied, key=lambda i: (extrap[i], e[i], i))[:top]
+    by_key = sorted(tied, key=lambda i: (extrap[i], e[i], i))
+    # one row per M-element set (its lowest key), sets in that order; then the other tied rows
+    firsts, seen = [], set()
+    for i in by_key:
+        if scored["m_set"][i] not in seen:
+            seen.add(scored["m_set"][i])
+            firsts.append(i)
+    expected = firsts[:top]
+    expected += [i for i in by_key if i not in expected][: top - len(expected)]
     fill = sorted((i for i in inside if i not in tied), key=lambda i: (-p[i], i))
     expected += fill[: top - len(expected)]
+    assert len(firsts) < len(tied)  # several tied rows share a set: the per-set rule acts
     kept = screen_candidates(TIE_RULES, gp_gate, top=top, chunk_size=37, in_domain_only=True,
                              tie_break="ehull")
     assert kept.attrs["tie_break"] == "ehull" and kept.attrs["n_tied"] == len(tied)
+    assert kept.attrs["n_tied_sets"] == len(firsts)
     assert kept.attrs["best"]["probability"] == pytest.approx(p[b], rel=1e-12)
     assert list(kept["composition"]) == [formulas[i] for i in expected]
     # the tie is kept, not the probability order: the default differs from the old keep when
@@ -262,8 +274,8 @@ def test_ehull_keep_returns_the_tied_rows_with_lowest_ehull(gp_gate, top):
                 < old["ehull_1000K_meV_per_atom"].median())
     else:
         assert set(old["composition"]) == set(kept["composition"])
-    # DFT-covered rows first among the tied: no extrapolated row before a covered one
-    notes = list(kept["ehull_note"] != "")[: len(tied)]
+    # DFT-covered rows first among the sets' representatives
+    notes = list(kept["ehull_note"] != "")[: len(firsts)]
     assert notes == sorted(notes)
 
 

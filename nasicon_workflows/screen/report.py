@@ -186,8 +186,9 @@ def render_report(
             f"Compositions enumerated with rules {json.dumps(enum.get('rules', {}), default=str)}; "
             + ", ".join(f"{k} = {v}" for k, v in enum.items() if k not in ("mode", "rules"))
             + (f". The {len(scored)} kept compositions (of the {enum.get('n_tied')} tied in "
-               "probability with the best within its standard deviation, those with "
-               "the lowest predicted E_hull(1000 K), DFT-covered elements first) are listed in "
+               "probability with the best within its standard deviation, in "
+               f"{enum.get('n_tied_sets')} M-element sets: the lowest predicted E_hull(1000 K) "
+               "of each set, DFT-covered elements first, sets in that order) are listed in "
                "results.json." if enum.get("tie_break") == "ehull" else
                f". The {len(scored)} best-scored compositions are listed in results.json.")
         )

@@ -13,17 +13,18 @@ instead
    gate's least certain rows);
 2. fills the requested number of picks tier by tier; inside a tier it picks greedily for
    diversity: first the most probable candidate, then repeatedly the one whose M site differs
-   most from every pick (smallest :func:`m_site_similarity` to its nearest pick: the mean of
+   most from every pick (smallest :func:`m_site_similarity` to its nearest pick: the larger of
    the element-set Jaccard similarity and the weighted Jaccard similarity of the amounts, so
-   that Zr0.25Hf1.25Mg0.25Sn0.25 and Zr0.25Hf1.25Sc0.25In0.25, which share most of their M
-   site, count as alike although their element sets differ),
+   that Zr0.5HfMg0.25Sn0.25 and Zr0.5HfSc0.25In0.25, which share most of their M site, count
+   as alike although their element sets differ),
    then the one farthest from the picks in the standardised descriptor space (max-min distance,
    Gonzalez, Theor. Comput. Sci. 1985, 38, 293), then the more probable;
    when the rows carry the stability model's predicted ``ehull_1000K_meV_per_atom``, the
    probability (tied) no longer orders a tier, the predicted E_hull does: the first pick is the
    lowest E_hull among tied rows whose E_hull is not an extrapolation (empty ``ehull_note``;
-   extrapolated rows come after), later picks go to the least similar M site, then to
-   (extrapolated?, E_hull), then to descriptor distance, then to probability;
+   extrapolated rows come after), each later pick the lowest (extrapolated?, E_hull) among the
+   tied rows that are look-alikes of no pick (M-site similarity below ``look_alike``, 0.5), and
+   only when all are look-alikes the least similar one;
 3. returns, with the picks, one row per considered candidate (tier, tie, pick order, reason) and
    a plain-language explanation of how the pick was made, for the report.
 
@@ -71,21 +72,21 @@ def _m_site_amounts(formula: str) -> dict[str, float]:
 
 
 def m_site_similarity(a: dict[str, float], b: dict[str, float]) -> float:
-    """Similarity of two M sites: the mean of the element-set Jaccard similarity and the weighted
-    Jaccard (Ruzicka) similarity of the amounts, sum(min) / sum(max).
+    """Similarity of two M sites: the larger of the element-set Jaccard similarity and the
+    weighted Jaccard (Ruzicka) similarity of the amounts, sum(min) / sum(max).
 
-    1 for equal M sites, 0 for M sites without a common element. Elements and amounts count
-    equally: Zr1.5Ga0.25Sc0.25 and Zr1Ga0.5Sc0.5 (same elements) are more alike (0.80) than
-    Zr1.5Ga0.25Sc0.25 and Zr1.5In0.5 (0.43), and two compositions that share most of their M-site
-    amount are alike although their minor dopants differ (Zr0.25Hf1.25Mg0.25Sn0.25 and
-    Zr0.25Hf1.25Sc0.25In0.25: 0.47, against 0.37 for Zr0.5Sn0.75Hf0.25Sc0.25In0.25 and the first).
+    1 for equal M sites, 0 for M sites without a common element. Two compositions are alike when
+    they hold the same elements (Zr1.5Ga0.25Sc0.25 and Zr1Ga0.5Sc0.5: 1.0) or share most of
+    their M-site amount although their minor dopants differ (Zr0.5HfSc0.25In0.25 and
+    Zr0.5HfMg0.25Sn0.25 share 1.5 of 2.5: 0.6; Zr1.5In0.5 and Zr1.5Ga0.25Sc0.25, both 75 % Zr:
+    0.6). Zr0.5HfSc0.25In0.25 and Zr1Sn0.5Ti0.25Sc0.25 score 0.33.
     """
     elements = set(a) | set(b)
     top = sum(max(a.get(e, 0.0), b.get(e, 0.0)) for e in elements)
     if not top:
         return 1.0
     weighted = sum(min(a.get(e, 0.0), b.get(e, 0.0)) for e in elements) / top
-    return 0.5 * (len(set(a) & set(b)) / len(elements) + weighted)
+    return max(len(set(a) & set(b)) / len(elements), weighted)
 
 
 def _records(candidates: Any) -> list[dict[str, Any]]:
@@ -117,6 +118,7 @@ def select_diverse(
     n: int = 4,
     tie_sigma: float = 1.0,
     descriptor_columns: Sequence[str] | None = None,
+    look_alike: float = 0.5,
     probability_column: str = "probability",
     std_column: str = "probability_std",
     ehull_column: str = EHULL_COLUMN,
@@ -137,6 +139,11 @@ def select_diverse(
     descriptor_columns
         Descriptor space of the spread criterion; default the four published descriptors
         (ionic radius, electronegativity, valence, M-site entropy) that are present.
+    look_alike
+        Two compositions are look-alikes when their :func:`m_site_similarity` is at least this
+        (0.5: they share half their M site). With predicted E_hull values, a later pick is the
+        lowest predicted E_hull among tied candidates that are look-alikes of no pick; only when
+        every candidate left is a look-alike does the least similar one win.
     probability_column, std_column, ehull_column
         Column names. With finite values in ``ehull_column`` (the stability model's predicted
         E_hull(1000 K), meV/atom) a tier is ordered by E_hull, rows whose ``ehull_note`` says
@@ -150,12 +157,15 @@ def select_diverse(
     Raises
     ------
     SelectionError
-        No candidate, ``n < 1``, ``tie_sigma < 0`` or a row without composition/probability.
+        No candidate, ``n < 1``, ``tie_sigma < 0``, ``look_alike`` outside (0, 1] or a row
+        without composition/probability.
     """
     if n < 1:
         raise SelectionError(f"n must be >= 1, got {n}.")
     if not tie_sigma >= 0:
         raise SelectionError(f"tie_sigma must be >= 0, got {tie_sigma}.")
+    if not 0 < look_alike <= 1:
+        raise SelectionError(f"look_alike must be in (0, 1], got {look_alike}.")
     rows = _records(candidates)
     if not rows:
         raise SelectionError("No candidates to select from: the gate kept none.")
@@ -212,7 +222,12 @@ def select_diverse(
                     return round(sim, 9), round(dist, 9)
 
                 sd = {i: sim_dist(i) for i in pool}
-                if use_ehull:
+                distinct = [i for i in pool if sd[i][0] < look_alike]
+                if use_ehull and distinct:
+                    # not a look-alike of any pick: the predicted E_hull decides
+                    choice = min(distinct, key=lambda i: (extrap[i], ekey[i], sd[i][0],
+                                                          -sd[i][1], -p[i], i))
+                elif use_ehull:
                     choice = min(pool, key=lambda i: (sd[i][0], extrap[i], ekey[i], -sd[i][1],
                                                       -p[i], i))
                 else:
@@ -220,9 +235,17 @@ def select_diverse(
                 sim, dist = sd[choice]
                 reason = (f"{head}: M-site similarity {sim:.2f} to its nearest pick, "
                           f"descriptor distance {dist:.2f}")
-                if use_ehull:
+                if use_ehull and distinct:
+                    reason = (f"{head}: not a look-alike of the picks (M-site similarity "
+                              f"{sim:.2f} to its nearest pick, below {look_alike:g}); "
+                              + _ehull_reason(choice, distinct, extrap, ehull, notes,
+                                              "tied candidates that are not look-alikes")
+                              + f"; descriptor distance {dist:.2f}")
+                elif use_ehull:
                     peers = [i for i in pool if sd[i][0] == sim]
-                    reason = (f"{head}: M-site similarity {sim:.2f} to its nearest pick "
+                    reason = (f"{head}: every tied candidate left is a look-alike of a pick "
+                              f"(M-site similarity >= {look_alike:g}); this one has "
+                              f"{sim:.2f} to its nearest pick "
                               + ("(the least similar of the tie); " if len(peers) == 1 else
                                  f"(as low for {len(peers) - 1} other tied candidate(s)); then ")
                               + _ehull_reason(choice, peers, extrap, ehull, notes,
@@ -253,10 +276,11 @@ def select_diverse(
     explanation = _explain(rows, picked, p, std, has_std, tie_sigma, n_tied_first, sets, cols, n,
                            use_ehull)
     if use_ehull:
-        explanation = _explain_ehull(explanation, rows, picked, ehull, extrap, tiers)
+        explanation = _explain_ehull(explanation, rows, picked, ehull, extrap, tiers, look_alike)
     return Selection(
         selected=[rows[i]["composition"] for i in picked], rows=out_rows, explanation=explanation,
-        settings={"n": n, "tie_sigma": tie_sigma, "descriptor_columns": list(cols),
+        settings={"n": n, "tie_sigma": tie_sigma, "look_alike": look_alike,
+                  "descriptor_columns": list(cols),
                   "has_probability_std": has_std, "ehull_order": use_ehull},
     )
 
@@ -307,7 +331,7 @@ def _not_picked(i: int, d: dict, first_tier: int, use_ehull: bool, ehull, extrap
             f"{value}{' (extrapolated)' if extrap[i] else ''} is higher")
 
 
-def _explain_ehull(text: str, rows, picked, ehull, extrap, tiers) -> str:
+def _explain_ehull(text: str, rows, picked, ehull, extrap, tiers, look_alike=0.5) -> str:
     """The explanation's account of the E_hull order and of its resolution."""
     from nasicon_workflows.stability.data import stability_model_skill
 
@@ -326,9 +350,10 @@ def _explain_ehull(text: str, rows, picked, ehull, extrap, tiers) -> str:
         f"the DFT data cover ({len(first) - n_extrap} of the {len(first)} tied; "
         + (f"the other {n_extrap} have an extrapolated E_hull and come after them); "
            if n_extrap else "none is an extrapolation); ")
-        + "each later pick goes "
-        "first to the M site least similar to the picks (elements and amounts), then to the lower predicted E_hull "
-        "(DFT-covered first), then to descriptor spread, then to probability.",
+        + "each later pick is the lowest predicted E_hull (DFT-covered first) among the tied "
+        "candidates that are look-alikes of no pick (M-site similarity, elements and amounts, "
+        f"below {look_alike:g}), or, when every candidate left is a look-alike, the least "
+        "similar one.",
     ]
     if len(values) >= 2:
         spread = max(values) - min(values)

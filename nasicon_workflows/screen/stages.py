@@ -127,7 +127,7 @@ def enumerate_and_score(
         enumeration_rules(rules), gate=gate, top=keep, in_domain_only=True, progress=progress,
         max_ehull=max_ehull, tie_break=tie_break,
     )
-    counts = ("n_enumerated", "n_in_domain", "n_tied") + (
+    counts = ("n_enumerated", "n_in_domain", "n_tied", "n_tied_sets") + (
         ("n_ehull_pass",) if max_ehull is not None else ())
     summary = {k: int(frame.attrs[k]) for k in counts if frame.attrs.get(k) is not None}
     summary["tie_break"] = frame.attrs["tie_break"]

@@ -135,9 +135,9 @@ def test_a_tie_is_ordered_by_ehull_with_dft_covered_rows_first():
 
 def test_diversity_still_wins_over_ehull():
     sel = select_diverse(_tie_frame(), n=3)
-    # pick 2: TIE[2] (4.0 meV/atom) has pick 1's elements and 1.75 of 2.25 of its M-site amount
-    # (similarity (1 + 0.78) / 2); the Lu and Mg rows share only Zr (element sets 1/6, amounts
-    # 1/3: 0.25): least similar wins, then DFT-covered before extrapolated
+    # pick 2: TIE[2] (4.0 meV/atom) has pick 1's elements (similarity 1); the Lu and Mg rows
+    # share only Zr (element sets 1/6, amounts 1/3: 0.33), look-alikes of no pick: the lowest
+    # E_hull among them wins, DFT-covered before extrapolated
     amounts = {
         TIE[0][0]: {"Zr": 1, "Ga": 0.25, "Sc": 0.25, "Hf": 0.5},
         TIE[1][0]: {"Zr": 1, "Ti": 0.5, "Lu": 0.5},
@@ -150,36 +150,60 @@ def test_diversity_still_wins_over_ehull():
         els = set(amounts[a]) | set(amounts[b])
         lo = sum(min(amounts[a].get(e, 0), amounts[b].get(e, 0)) for e in els)
         weighted = lo / sum(max(amounts[a].get(e, 0), amounts[b].get(e, 0)) for e in els)
-        return (len(set(amounts[a]) & set(amounts[b])) / len(els) + weighted) / 2
+        return max(len(set(amounts[a]) & set(amounts[b])) / len(els), weighted)
 
     first = TIE[4][0]
-    assert similarity(TIE[2][0], first) == pytest.approx((1 + 1.75 / 2.25) / 2)
-    candidates = sorted((round(similarity(c, first), 9), bool(note), e, c)
-                        for c, _, e, note in TIE if c != first)
-    assert sel.selected[:2] == [first, candidates[0][3]] == [first, TIE[3][0]]
-    # pick 3: the Lu row shares Zr and Ti with pick 2 (0.55) but less than the Ga-Sc-Hf rows
-    # share with pick 1 (0.89), despite its extrapolated E_hull
+    assert similarity(TIE[2][0], first) == 1.0
+    assert similarity(TIE[3][0], first) == pytest.approx(1 / 3)
+    assert sel.selected[:2] == [first, TIE[3][0]]
+    # pick 3: every row left is a look-alike of a pick; the Lu row shares Zr1 Ti0.5 with pick 2
+    # (amounts 1.5/2.5 = 0.6), less than the Ga-Sc-Hf rows with pick 1 (1.0): it is taken
+    # despite its extrapolated E_hull
     assert sel.selected[2] == TIE[1][0]
     reason = next(r["reason"] for r in sel.rows if r["pick_order"] == 2)
-    assert "M-site similarity 0.25 to its nearest pick (as low for 1 other" in reason
+    assert "not a look-alike of the picks (M-site similarity 0.33" in reason
     assert "predicted E_hull 12.0 meV/atom, the only one with DFT-covered elements of the 2" \
         in reason
+    reason = next(r["reason"] for r in sel.rows if r["pick_order"] == 3)
+    assert "every tied candidate left is a look-alike of a pick" in reason
+    assert "0.60 to its nearest pick" in reason
+
+
+def test_lowest_ehull_among_non_look_alikes():
+    # the second pick is the most stable non-look-alike, not the most dissimilar row: to pick 1
+    # (Zr0.5HfSc0.25In0.25) the Sn-Ti-Sc row has similarity 2/6 = 0.33 and the Sn-Mg row 1/6,
+    # but the Sn-Ti-Sc row is predicted more stable; the Sc-rich row is a look-alike
+    # (amounts 1.75/2.25 = 0.78) despite the next-lowest E_hull
+    rows = [("Zr0.5Hf1Sc0.25In0.25Si2PO12", 0.90, 0.2), ("Zr0.5Hf1Sc0.5Si2PO12", 0.90, 0.5),
+            ("Zr1Sn0.5Ti0.25Sc0.25Si2PO12", 0.90, 3.0), ("Zr0.5Sn1Mg0.5Si2PO12", 0.90, 9.0)]
+    frame = _frame([(c, p) for c, p, _ in rows], 0.1)
+    frame["ehull_1000K_meV_per_atom"] = [e for *_, e in rows]
+    frame["ehull_note"] = ""
+    sel = select_diverse(frame, n=2)
+    assert sel.selected[0] == rows[0][0]  # lowest E_hull overall
+    assert sel.selected[1] == rows[2][0]
+    assert sel.settings["look_alike"] == 0.5
+    # a stricter look-alike bound (0.3) makes the Sn-Ti-Sc row a look-alike too: Sn-Mg is taken
+    strict = select_diverse(frame, n=2, look_alike=0.3)
+    assert strict.selected[1] == rows[3][0]
+    with pytest.raises(SelectionError, match="look_alike"):
+        select_diverse(frame, n=2, look_alike=0)
 
 
 def test_m_site_similarity_weights_the_amounts():
     from nasicon_workflows.screen.selection import m_site_similarity
 
-    hf_rich = [{"Zr": 0.25, "Hf": 1.25, "Mg": 0.25, "Sn": 0.25},
-               {"Zr": 0.25, "Hf": 1.25, "Sc": 0.25, "In": 0.25}]
-    # different element sets (set Jaccard 2/6) but most of the M-site amount in common (1.5/2.5)
-    assert m_site_similarity(*hf_rich) == pytest.approx((2 / 6 + 1.5 / 2.5) / 2)
-    hf_poor = {"Zr": 0.5, "Sn": 0.75, "Hf": 0.25, "Sc": 0.25, "In": 0.25}
-    assert m_site_similarity(hf_rich[0], hf_poor) < m_site_similarity(*hf_rich)
-    # same elements, other amounts: more alike than a new element at the same amounts
-    assert m_site_similarity({"Zr": 1.5, "Ga": 0.25, "Sc": 0.25}, {"Zr": 1, "Ga": 0.5, "Sc": 0.5}) \
-        > m_site_similarity({"Zr": 1.5, "Ga": 0.25, "Sc": 0.25}, {"Zr": 1.5, "In": 0.5})
-    assert m_site_similarity(hf_rich[0], hf_rich[0]) == 1.0
+    backbone = [{"Zr": 0.5, "Hf": 1.0, "Mg": 0.25, "Sn": 0.25},
+                {"Zr": 0.5, "Hf": 1.0, "Sc": 0.25, "In": 0.25}]
+    # different element sets (Jaccard 2/6) but 1.5 of 2.5 of the M-site amount in common
+    assert m_site_similarity(*backbone) == pytest.approx(1.5 / 2.5)
+    assert m_site_similarity(backbone[0], backbone[0]) == 1.0
     assert m_site_similarity({"Zr": 2.0}, {"Hf": 2.0}) == 0.0
+    # same elements, other amounts: alike
+    assert m_site_similarity({"Zr": 1.5, "Ga": 0.25, "Sc": 0.25},
+                             {"Zr": 1, "Ga": 0.5, "Sc": 0.5}) == 1.0
+    other = {"Zr": 1.0, "Sn": 0.5, "Ti": 0.25, "Sc": 0.25}
+    assert m_site_similarity(backbone[1], other) == pytest.approx(2 / 6)
 
 
 def test_without_ehull_the_order_is_unchanged():
