@@ -256,6 +256,14 @@ def select_diverse(
             pool.remove(choice)
     n_tied_first = int((tiers == 0).sum())
 
+    def nearest(i: int) -> tuple[str, float]:
+        """The pick whose M site is most like row i's, and that similarity."""
+        if not picked:
+            return "", 0.0
+        sims = [m_site_similarity(amounts[i], amounts[j]) for j in picked]
+        k = int(np.argmax(sims))
+        return rows[picked[k]]["composition"], sims[k]
+
     out_rows = []
     for i in order:
         d = info.get(i, {})
@@ -271,7 +279,7 @@ def select_diverse(
             **({EHULL_COLUMN: None if not np.isfinite(ehull[i]) else float(ehull[i]),
                 "ehull_note": notes[i]} if use_ehull else {}),
             "reason": d.get("reason", _not_picked(i, d, tiers[picked[0]], use_ehull, ehull,
-                                                  extrap)),
+                                                  extrap, nearest(i), look_alike)),
         })
     explanation = _explain(rows, picked, p, std, has_std, tie_sigma, n_tied_first, sets, cols, n,
                            use_ehull)
@@ -320,15 +328,21 @@ def _ehull_reason(choice: int, peers: list[int], extrap, ehull, notes, what: str
     return text
 
 
-def _not_picked(i: int, d: dict, first_tier: int, use_ehull: bool, ehull, extrap) -> str:
+def _not_picked(i: int, d: dict, first_tier: int, use_ehull: bool, ehull, extrap,
+                nearest: tuple[str, float], look_alike: float) -> str:
     if d.get("tier") != first_tier:
         return "not picked: the picks were filled from higher tiers"
     if not use_ehull:
         return "not picked: tied but less diverse than the picks"
     value = (f"predicted E_hull {ehull[i]:.1f} meV/atom" if np.isfinite(ehull[i])
              else "no predicted E_hull")
-    return ("not picked: tied, but its dopant set is more similar to the picks or its "
-            f"{value}{' (extrapolated)' if extrap[i] else ''} is higher")
+    value += " (extrapolated)" if extrap[i] else ""
+    pick, sim = nearest
+    if sim >= look_alike:
+        return (f"not picked: tied, but a look-alike of the pick {pick} (M-site similarity "
+                f"{sim:.2f}); {value}")
+    return (f"not picked: tied and not a look-alike of the picks (M-site similarity {sim:.2f} "
+            f"to {pick}), but its {value} is higher")
 
 
 def _explain_ehull(text: str, rows, picked, ehull, extrap, tiers, look_alike=0.5) -> str:

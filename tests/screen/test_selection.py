@@ -167,6 +167,10 @@ def test_diversity_still_wins_over_ehull():
     reason = next(r["reason"] for r in sel.rows if r["pick_order"] == 3)
     assert "every tied candidate left is a look-alike of a pick" in reason
     assert "0.60 to its nearest pick" in reason
+    # the rows left out say whose look-alike they are
+    left = {r["composition"]: r["reason"] for r in sel.rows if not r["picked"]}
+    assert left[TIE[2][0]] == (f"not picked: tied, but a look-alike of the pick {first} "
+                               "(M-site similarity 1.00); predicted E_hull 4.0 meV/atom")
 
 
 def test_lowest_ehull_among_non_look_alikes():
