@@ -344,7 +344,7 @@ def _base_decision(base, X, y, *X_predict):
 
 
 def _gnb_positive_proba(var_smoothing, X, y, X_predict) -> np.ndarray:
-    """``GaussianNB(var_smoothing).fit(X, y).predict_proba(X_predict)[:, 1]``, the same operations."""
+    """``GaussianNB(var_smoothing).fit(X, y).predict_proba(X_predict)[:, 1]``, same operations."""
     from sklearn.utils._array_api import _logsumexp
 
     X = np.asarray(X, dtype=np.float64)
@@ -371,7 +371,7 @@ def _gnb_positive_proba(var_smoothing, X, y, X_predict) -> np.ndarray:
 
 
 def _logreg_fit(lr, X, y):
-    """Binary ``LogisticRegression(solver="lbfgs")`` coefficients, as ``_logistic_regression_path``."""
+    """Binary ``LogisticRegression(solver="lbfgs")`` coefficients, as scikit-learn computes them."""
     from scipy import optimize
     from sklearn._loss.loss import HalfBinomialLoss
     from sklearn.linear_model._linear_loss import LinearModelLoss
@@ -402,7 +402,7 @@ def _logreg_fit(lr, X, y):
 
 
 def _sigmoid_fit(decision, y):
-    """``sklearn.calibration._sigmoid_calibration`` (Platt 2000, scikit-learn's priors), same calls."""
+    """``sklearn.calibration._sigmoid_calibration`` (Platt 2000, with scikit-learn's priors)."""
     from math import log
 
     from scipy.optimize import minimize

@@ -357,9 +357,10 @@ def test_report_says_how_the_enumerated_list_was_kept():
     scored = [GateRecord(composition="Na3.5Zr1.5Sc0.5Si2PO12", probability=0.9)]
     base = {"mode": "enumerated", "rules": {}, "n_enumerated": 10, "n_in_domain": 8}
     tied = render_report(ScreeningResult(
-        scored=scored, enumeration={**base, "tie_break": "ehull", "n_tied": 7}))
+        scored=scored, enumeration={**base, "tie_break": "ehull", "n_tied": 7, "n_tied_sets": 3}))
     assert "The 1 kept compositions (of the 7 tied in probability with the best" in tied
-    assert "lowest predicted E_hull(1000 K), DFT-covered elements first" in tied
+    assert "in 3 M-element sets: the lowest predicted E_hull(1000 K) of each set" in tied
+    assert "DFT-covered elements first" in tied
     old = render_report(ScreeningResult(
         scored=scored, enumeration={**base, "tie_break": "probability"}))
     assert "The 1 best-scored compositions are listed" in old and "tied in probability" not in old
