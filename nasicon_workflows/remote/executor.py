@@ -254,19 +254,20 @@ def serve(
     Path(socket_path).unlink(missing_ok=True)  # left by an executor that was killed
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(socket_path)
-    server.listen(1024)  # every job of a screen may be waiting at once
 
     def stop(signum, frame):
         raise SystemExit(0)
 
-    signal.signal(signal.SIGTERM, stop)
-    children: set[int] = set()
-    print(f"ready {socket_path}", flush=True)
-    # Nothing reads stdout after this line: a later print must not fill a pipe and block.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.close(devnull)
+    # from the bind on, every way out (a SIGTERM just after "ready" included) removes the socket
     try:
+        server.listen(1024)  # every job of a screen may be waiting at once
+        signal.signal(signal.SIGTERM, stop)
+        children: set[int] = set()
+        print(f"ready {socket_path}", flush=True)
+        # Nothing reads stdout after this line: a later print must not fill a pipe and block.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
         while True:
             conn, _ = server.accept()
             fds: list[int] = []
