@@ -832,7 +832,7 @@ def _frame_hash(dataset) -> str:
 
 
 def write_report(
-    report: EvaluationReport, out_dir: str | Path, y: np.ndarray | None = None
+    report: EvaluationReport, out_dir: str | Path, y: np.ndarray | None = None, n_jobs: int = 2
 ) -> Path:
     """Write ``metrics.json``, ``report.md``, confusion-matrix and ROC PNGs of every model.
 
@@ -844,6 +844,8 @@ def write_report(
         Folder (created if needed).
     y
         Labels of the evaluated rows (default: the shipped dataset's).
+    n_jobs
+        Processes that draw the per-model figures (1 = in this process).
 
     Returns
     -------
@@ -862,17 +864,17 @@ def write_report(
     from nasicon_workflows.fileio import atomic_write_text
 
     atomic_write_text(out / "metrics.json", json.dumps(report.model_dump(), indent=2))
-    # one figure per model: ~0.45 CPU-s each (mostly savefig), drawn by 2 worker processes
+    # one figure per model: ~0.45 CPU-s each (mostly savefig), drawn by n_jobs processes
     figures = [
         (name, np.asarray(ev.loo_confusion_matrix), np.asarray(ev.loo_probabilities),
          ev.loo["roc_auc"].mean, ev.repeated_cv["roc_auc"], ev.loo["brier"].mean,
          out / f"{name}.png")
         for name, ev in report.models.items()
     ]
-    if len(figures) > 2:
+    if n_jobs > 1 and len(figures) > 2:
         from joblib import Parallel, delayed
 
-        Parallel(n_jobs=2)(delayed(_model_figure)(*f, np.asarray(y)) for f in figures)
+        Parallel(n_jobs=n_jobs)(delayed(_model_figure)(*f, np.asarray(y)) for f in figures)
     else:
         for f in figures:
             _model_figure(*f, np.asarray(y))

@@ -563,6 +563,7 @@ def _gpc_proba(est, X_train, y, X_test) -> np.ndarray:
     """``GaussianProcessClassifier.fit`` + ``predict_proba`` (binary, Laplace), as 1.9."""
     import scipy.optimize
     from scipy.linalg import solve
+    from scipy.spatial.distance import cdist
     from scipy.special import erf
     from sklearn.base import clone
     from sklearn.gaussian_process._gpc import COEFS, LAMBDAS
@@ -580,8 +581,6 @@ def _gpc_proba(est, X_train, y, X_test) -> np.ndarray:
     K = gp.kernel(X, constant, length_scale)
     _, (pi, W_sr, L, _, _) = gp.posterior_mode(K, yt)
     # latent_mean_and_variance (Algorithm 3.2) with k(X, X*) = C * exp(-0.5 d^2 / l^2)
-    from scipy.spatial.distance import cdist
-
     dtype = np.array(constant).dtype
     K_star = np.full((X.shape[0], Xt.shape[0]), constant, dtype=dtype) * np.exp(
         -0.5 * cdist(X / length_scale, Xt / length_scale, metric="sqeuclidean")

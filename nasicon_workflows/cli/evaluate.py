@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         n_jobs=args.jobs,
     )
     with staged_output_dir(out) as stage:  # every file appears together, or none
-        write_report(report, stage, y_all)
+        write_report(report, stage, y_all, n_jobs=args.jobs)
     folder = out
     # measured (add-outcomes) vs predicted transport: rank correlation with n and CI, or "too few"
     measured = measured_comparisons(predictions)

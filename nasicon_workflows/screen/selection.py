@@ -118,10 +118,10 @@ def select_diverse(
     n: int = 4,
     tie_sigma: float = 1.0,
     descriptor_columns: Sequence[str] | None = None,
-    look_alike: float = 0.5,
     probability_column: str = "probability",
     std_column: str = "probability_std",
     ehull_column: str = EHULL_COLUMN,
+    look_alike: float = 0.5,
 ) -> Selection:
     """Pick ``n`` candidates: ties within uncertainty broken for chemical and descriptor diversity.
 
@@ -139,16 +139,16 @@ def select_diverse(
     descriptor_columns
         Descriptor space of the spread criterion; default the four published descriptors
         (ionic radius, electronegativity, valence, M-site entropy) that are present.
-    look_alike
-        Two compositions are look-alikes when their :func:`m_site_similarity` is at least this
-        (0.5: they share half their M site). With predicted E_hull values, a later pick is the
-        lowest predicted E_hull among tied candidates that are look-alikes of no pick; only when
-        every candidate left is a look-alike does the least similar one win.
     probability_column, std_column, ehull_column
         Column names. With finite values in ``ehull_column`` (the stability model's predicted
         E_hull(1000 K), meV/atom) a tier is ordered by E_hull, rows whose ``ehull_note`` says
         the E_hull is an extrapolation after the others; without them the order is the one
         above (probability, dopant sets, descriptors).
+    look_alike
+        Two compositions are look-alikes when their :func:`m_site_similarity` is at least this
+        (0.5: they share half their M site). With predicted E_hull values, a later pick is the
+        lowest predicted E_hull among tied candidates that are look-alikes of no pick; only when
+        every candidate left is a look-alike does the least similar one win.
 
     Returns
     -------
